@@ -1,0 +1,381 @@
+// LlamaModel: a loaded GGUF model with its context — load, tokenize, detokenize, generate, dispose.
+import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+
+import {
+  addon,
+  type NativeAbortToken,
+  type NativeContext,
+  type NativeModel,
+  type NativeModelInfo,
+  type NativeSamplingParams,
+} from './binding.js';
+import { LlamaError, fromNative } from './errors.js';
+import { GgufFormatError, readGgufHeader } from './gguf/reader.js';
+import {
+  optionalBoolean,
+  optionalFunction,
+  optionalInteger,
+  optionalNumber,
+  optionalSignal,
+  optionsObject,
+  rejectUnknown,
+} from './options.js';
+
+/** Options of {@link LlamaModel.load}. */
+export interface LoadOptions {
+  /** Tokens the context holds (prompt + output). Default: the model's training context, at most 4096. */
+  contextSize?: number;
+  /** Most tokens evaluated per llama_decode call. Default: min(512, contextSize). */
+  batchSize?: number;
+  /** CPU threads. Default: the machine's available parallelism. */
+  threads?: number;
+  /** Layers to offload to a GPU (builds with a GPU backend): a count, or 'all' (default). */
+  gpuLayers?: number | 'all';
+  /** Load only the vocabulary: tokenize/detokenize work, generation does not. Default false. */
+  vocabOnly?: boolean;
+  /** Memory-map the file (default true where supported). */
+  useMmap?: boolean;
+  /** Flash attention: true, false or 'auto' (default, llama.cpp decides). */
+  flashAttention?: boolean | 'auto';
+  /** Called with the loaded fraction, 0 to 1. */
+  onProgress?: (fraction: number) => void;
+  /** Aborts the load: the promise rejects with a LlamaError `ABORTED`. */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link LlamaModel.tokenize}. */
+export interface TokenizeOptions {
+  /** Add the model's BOS/EOS as its vocabulary asks. Default true. */
+  addSpecial?: boolean;
+  /** Parse special-token text such as `<|im_start|>` into its token. Default false. */
+  parseSpecial?: boolean;
+}
+
+/** Options of {@link LlamaModel.detokenize}. */
+export interface DetokenizeOptions {
+  /** Drop the BOS/EOS the vocabulary adds. Default false. */
+  removeSpecial?: boolean;
+  /** Render special tokens as their text. Default false. */
+  unparseSpecial?: boolean;
+}
+
+/** One generated token and the text it completes (whole UTF-8 characters only). */
+export interface TokenChunk {
+  token: number;
+  text: string;
+}
+
+/** Options of {@link LlamaModel.generate}. */
+export interface GenerateOptions {
+  /** Most tokens to generate. Default: until end of generation or a full context. */
+  maxTokens?: number;
+  /** 0 = greedy. Default 0.8. */
+  temperature?: number;
+  /** Keep the k most likely tokens (0 = off). Default 40. */
+  topK?: number;
+  /** Nucleus sampling (1 = off). Default 0.95. */
+  topP?: number;
+  /** Drop tokens below minP × the best token's probability (0 = off). Default 0.05. */
+  minP?: number;
+  /** Seed of the sampler's random draw: same seed, same output. Default: random. */
+  seed?: number;
+  /** Stops generation: the result has what was generated so far and `stopReason: 'abort'`. */
+  signal?: AbortSignal;
+  /** Called for each generated token, in order, before the promise resolves. */
+  onToken?: (chunk: TokenChunk) => void;
+  /** Parse special-token text in the prompt (as llama.cpp's tools do). Default true. */
+  parseSpecial?: boolean;
+  /** Add BOS/EOS to the prompt as the vocabulary asks. Default true. */
+  addSpecial?: boolean;
+}
+
+/**
+ * Why generation stopped: an end-of-generation token (`eog`), `maxTokens`, an abort signal
+ * (`abort`), a stop string (`stop`), or a context with no room for the next token (`contextFull`).
+ */
+export type StopReason = 'eog' | 'maxTokens' | 'abort' | 'stop' | 'contextFull';
+
+export interface GenerateResult {
+  text: string;
+  tokens: number[];
+  stopReason: StopReason;
+  timings: { promptTokens: number; promptMs: number; generatedTokens: number; generateMs: number };
+}
+
+/** What llama.cpp knows of a loaded model. */
+export interface ModelInfo extends Omit<NativeModelInfo, 'chatTemplate'> {
+  /** The model's Jinja chat template, when its file has one. */
+  chatTemplate?: string;
+}
+
+const LOAD_OPTIONS = ['contextSize', 'batchSize', 'threads', 'gpuLayers', 'vocabOnly', 'useMmap', 'flashAttention', 'onProgress', 'signal'] as const;
+const GENERATE_OPTIONS = ['maxTokens', 'temperature', 'topK', 'topP', 'minP', 'seed', 'signal', 'onToken', 'parseSpecial', 'addSpecial'] as const;
+const TOKENIZE_OPTIONS = ['addSpecial', 'parseSpecial'] as const;
+const DETOKENIZE_OPTIONS = ['removeSpecial', 'unparseSpecial'] as const;
+
+/** Awaits a native promise, re-creating its error as a LlamaError here. */
+async function native<T>(operation: Promise<T>): Promise<T> {
+  try {
+    return await operation;
+  } catch (error) {
+    throw fromNative(error);
+  }
+}
+
+function aborted(what: string): LlamaError {
+  return new LlamaError('ABORTED', `${what} was aborted`);
+}
+
+/** Checks that `path` is a readable, well-formed GGUF file before llama.cpp sees it. */
+async function checkModelFile(path: string): Promise<void> {
+  let stats;
+  try {
+    stats = await stat(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new LlamaError('MODEL_NOT_FOUND', `no model file at ${path}`);
+    throw new LlamaError('INVALID_MODEL_FILE', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  if (!stats.isFile()) throw new LlamaError('INVALID_MODEL_FILE', `${path} is not a file`);
+  try {
+    await readGgufHeader(path);
+  } catch (error) {
+    if (error instanceof GgufFormatError) throw new LlamaError('INVALID_MODEL_FILE', `${path}: ${error.message}`, { cause: error });
+    throw new LlamaError('INVALID_MODEL_FILE', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/** Calls `onAbort` when `signal` fires; returns the function that stops listening. */
+function onSignal(signal: AbortSignal | undefined, token: NativeAbortToken): () => void {
+  if (signal === undefined) return () => {};
+  const listener = () => token.abort();
+  signal.addEventListener('abort', listener, { once: true });
+  if (signal.aborted) token.abort();
+  return () => signal.removeEventListener('abort', listener);
+}
+
+/**
+ * A GGUF model loaded in-process, with one context for generation.
+ *
+ * ```ts
+ * await using model = await LlamaModel.load('model.gguf', { contextSize: 2048 });
+ * const { text } = await model.generate('Once upon a time', { maxTokens: 32, temperature: 0 });
+ * ```
+ * Generations on one model run one after another; every method rejects with a
+ * {@link LlamaError} (`DISPOSED`) once {@link LlamaModel.dispose} has been called.
+ */
+export class LlamaModel {
+  /** The resolved path the model was loaded from. */
+  readonly path: string;
+  /** What llama.cpp knows of the model. */
+  readonly info: ModelInfo;
+  readonly #model: NativeModel;
+  readonly #context: NativeContext | null;
+  readonly #contextSize: number;
+  /** The tail of the queue of generations (one context runs one at a time). */
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  readonly #abortTokens = new Set<NativeAbortToken>();
+  #disposal: Promise<void> | undefined;
+
+  private constructor(path: string, model: NativeModel, context: NativeContext | null, contextSize: number) {
+    this.path = path;
+    this.#model = model;
+    this.#context = context;
+    this.#contextSize = contextSize;
+    const { chatTemplate, ...info } = model.info();
+    this.info = Object.freeze(chatTemplate === null ? info : { ...info, chatTemplate });
+  }
+
+  /** Loads a GGUF model file and creates its context. */
+  static async load(path: string, options: LoadOptions = {}): Promise<LlamaModel> {
+    if (typeof path !== 'string' || path.length === 0) {
+      throw new LlamaError('INVALID_ARGUMENT', 'path must be a non-empty string');
+    }
+    const opts = optionsObject<LoadOptions>('options', options);
+    rejectUnknown('LlamaModel.load options', opts, LOAD_OPTIONS);
+    const contextSize = optionalInteger('contextSize', opts.contextSize, 1, 1 << 24);
+    const batchSize = optionalInteger('batchSize', opts.batchSize, 1, 1 << 24);
+    const threads = optionalInteger('threads', opts.threads, 1, 1024) ?? availableParallelism();
+    const gpuLayers = opts.gpuLayers === 'all' ? -1 : (optionalInteger('gpuLayers', opts.gpuLayers, 0, 1 << 20) ?? -1);
+    const vocabOnly = optionalBoolean('vocabOnly', opts.vocabOnly) ?? false;
+    const useMmap = optionalBoolean('useMmap', opts.useMmap) ?? true;
+    if (opts.flashAttention !== undefined && opts.flashAttention !== 'auto' && typeof opts.flashAttention !== 'boolean') {
+      throw new LlamaError('INVALID_OPTION', `flashAttention must be true, false or 'auto' (got ${String(opts.flashAttention)})`);
+    }
+    const onProgress = optionalFunction<(fraction: number) => void>('onProgress', opts.onProgress);
+    const signal = optionalSignal('signal', opts.signal);
+    if (signal?.aborted) throw aborted('loading the model');
+
+    const resolved = resolve(path);
+    await checkModelFile(resolved);
+    const raw = addon();
+    await native(raw.initBackend());
+
+    const token = new raw.AbortToken();
+    const stopListening = onSignal(signal, token);
+    let model: NativeModel;
+    try {
+      model = await native(raw.loadModel(resolved, { gpuLayers, useMmap, vocabOnly }, onProgress ?? null, token));
+    } finally {
+      stopListening();
+    }
+    if (vocabOnly) return new LlamaModel(resolved, model, null, 0);
+
+    const trained = model.info().contextTrain;
+    const size = contextSize ?? Math.min(trained > 0 ? trained : 4096, 4096);
+    try {
+      const context = await native(
+        model.createContext({
+          contextSize: size,
+          batchSize: Math.min(batchSize ?? 512, size),
+          threads,
+          threadsBatch: threads,
+          flashAttention: opts.flashAttention ?? 'auto',
+        }),
+      );
+      if (signal?.aborted) {
+        context.dispose();
+        throw aborted('loading the model');
+      }
+      return new LlamaModel(resolved, model, context, context.info().contextSize);
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+  }
+
+  /** Tokens the context holds (0 for a vocabulary-only model). */
+  get contextSize(): number {
+    return this.#contextSize;
+  }
+
+  /** True once {@link LlamaModel.dispose} has been called. */
+  get disposed(): boolean {
+    return this.#disposal !== undefined;
+  }
+
+  /** Text → token ids. */
+  async tokenize(text: string, options: TokenizeOptions = {}): Promise<number[]> {
+    this.#assertLive();
+    if (typeof text !== 'string') throw new LlamaError('INVALID_ARGUMENT', 'text must be a string');
+    const opts = optionsObject<TokenizeOptions>('options', options);
+    rejectUnknown('tokenize options', opts, TOKENIZE_OPTIONS);
+    const addSpecial = optionalBoolean('addSpecial', opts.addSpecial) ?? true;
+    const parseSpecial = optionalBoolean('parseSpecial', opts.parseSpecial) ?? false;
+    return Array.from(await this.#track(native(this.#model.tokenize(text, { addSpecial, parseSpecial }))));
+  }
+
+  /** Token ids → text. */
+  async detokenize(tokens: readonly number[] | Int32Array, options: DetokenizeOptions = {}): Promise<string> {
+    this.#assertLive();
+    if (!Array.isArray(tokens) && !(tokens instanceof Int32Array)) {
+      throw new LlamaError('INVALID_ARGUMENT', 'tokens must be an array of token ids or an Int32Array');
+    }
+    const opts = optionsObject<DetokenizeOptions>('options', options);
+    rejectUnknown('detokenize options', opts, DETOKENIZE_OPTIONS);
+    const removeSpecial = optionalBoolean('removeSpecial', opts.removeSpecial) ?? false;
+    const unparseSpecial = optionalBoolean('unparseSpecial', opts.unparseSpecial) ?? false;
+    const ids = tokens instanceof Int32Array ? tokens : [...tokens];
+    return this.#track(native(this.#model.detokenize(ids, { removeSpecial, unparseSpecial })));
+  }
+
+  /** Generates a continuation of `prompt`. */
+  async generate(prompt: string, options: GenerateOptions = {}): Promise<GenerateResult> {
+    this.#assertLive();
+    if (typeof prompt !== 'string') throw new LlamaError('INVALID_ARGUMENT', 'prompt must be a string');
+    const opts = optionsObject<GenerateOptions>('options', options);
+    rejectUnknown('generate options', opts, GENERATE_OPTIONS);
+    const maxTokens = optionalInteger('maxTokens', opts.maxTokens, 0, 2 ** 31 - 1);
+    const sampling: NativeSamplingParams = {};
+    const temperature = optionalNumber('temperature', opts.temperature, 0, 1e6);
+    const topK = optionalInteger('topK', opts.topK, 0, 2 ** 31 - 1);
+    const topP = optionalNumber('topP', opts.topP, 0, 1);
+    const minP = optionalNumber('minP', opts.minP, 0, 1);
+    const seed = optionalInteger('seed', opts.seed, 0, 2 ** 32 - 1);
+    if (temperature !== undefined) sampling.temperature = temperature;
+    if (topK !== undefined) sampling.topK = topK;
+    if (topP !== undefined) sampling.topP = topP;
+    if (minP !== undefined) sampling.minP = minP;
+    if (seed !== undefined) sampling.seed = seed;
+    const onToken = optionalFunction<(chunk: TokenChunk) => void>('onToken', opts.onToken);
+    const signal = optionalSignal('signal', opts.signal);
+    const parseSpecial = optionalBoolean('parseSpecial', opts.parseSpecial) ?? true;
+    const addSpecial = optionalBoolean('addSpecial', opts.addSpecial) ?? true;
+    const context = this.#context;
+    if (context === null) throw new LlamaError('VOCAB_ONLY', 'the model was loaded with vocabOnly: it cannot generate');
+    if (signal?.aborted) throw aborted('generation');
+
+    const tokens = await this.#track(native(this.#model.tokenize(prompt, { addSpecial, parseSpecial })));
+    if (tokens.length === 0) throw new LlamaError('INVALID_ARGUMENT', 'the prompt is empty (no tokens)');
+    if (tokens.length > this.#contextSize) {
+      throw new LlamaError(
+        'CONTEXT_OVERFLOW',
+        `the prompt has ${tokens.length} tokens, more than the context holds (${this.#contextSize}); load with a larger contextSize`,
+      );
+    }
+
+    return this.#track(
+      this.#serially(async () => {
+        this.#assertLive();
+        const token = new (addon().AbortToken)();
+        this.#abortTokens.add(token);
+        const stopListening = onSignal(signal, token);
+        try {
+          const request = { tokens, sampling, ...(maxTokens === undefined ? {} : { maxTokens }) };
+          const result = await native(context.generate(request, onToken ?? null, token));
+          return {
+            text: result.text,
+            tokens: Array.from(result.tokens),
+            stopReason: result.stopReason,
+            timings: result.timings,
+          };
+        } finally {
+          stopListening();
+          this.#abortTokens.delete(token);
+        }
+      }),
+    );
+  }
+
+  /**
+   * Frees the model: in-flight generations stop (rejecting with `DISPOSED`), later calls reject
+   * with `DISPOSED`, and the native memory is released once work in flight has drained.
+   * Idempotent: every call returns the same promise.
+   */
+  dispose(): Promise<void> {
+    this.#disposal ??= (async () => {
+      for (const token of this.#abortTokens) token.abort();
+      this.#context?.dispose();
+      this.#model.dispose();
+      await Promise.allSettled([...this.#inFlight]);
+    })();
+    return this.#disposal;
+  }
+
+  /** `await using model = await LlamaModel.load(...)` disposes the model at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+
+  #assertLive(): void {
+    if (this.#disposal !== undefined) throw new LlamaError('DISPOSED', 'the model has been disposed');
+  }
+
+  /** Runs `operation` after every earlier queued one has settled. */
+  #serially<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(operation, operation);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Remembers `operation` until it settles, so dispose() can wait for it. */
+  #track<T>(operation: Promise<T>): Promise<T> {
+    this.#inFlight.add(operation);
+    const forget = () => this.#inFlight.delete(operation);
+    operation.then(forget, forget);
+    return operation;
+  }
+}

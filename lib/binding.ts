@@ -1,0 +1,202 @@
+// Loads the native addon (a prebuild or build/Release via node-gyp-build) and types it exactly.
+// This is the only file that speaks the addon's raw shapes; everything else goes through it.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The error codes raised by the addon (mirrors native/errors.h). */
+export type NativeErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_OPTION'
+  | 'MODEL_NOT_FOUND'
+  | 'INVALID_MODEL_FILE'
+  | 'MODEL_LOAD_FAILED'
+  | 'CONTEXT_CREATE_FAILED'
+  | 'CONTEXT_OVERFLOW'
+  | 'TOKENIZE_FAILED'
+  | 'DECODE_FAILED'
+  | 'SAMPLER_FAILED'
+  | 'VOCAB_ONLY'
+  | 'BUSY'
+  | 'DISPOSED'
+  | 'ABORTED'
+  | 'NATIVE_ERROR';
+
+/** A flag shared with in-flight native work; `abort()` makes that work stop at its next check. */
+export interface NativeAbortToken {
+  abort(): void;
+  readonly aborted: boolean;
+}
+
+export interface NativeLoadModelOptions {
+  /** Layers to offload to a GPU; -1 = all (llama.cpp's default). */
+  gpuLayers?: number;
+  useMmap?: boolean;
+  vocabOnly?: boolean;
+  checkTensors?: boolean;
+}
+
+/** Special token ids of a vocabulary (null where the model has none). */
+export interface NativeSpecialTokens {
+  bos: number | null;
+  eos: number | null;
+  eot: number | null;
+  sep: number | null;
+  nl: number | null;
+  pad: number | null;
+  /** Every end-of-generation token. */
+  eog: number[];
+}
+
+export interface NativeModelInfo {
+  architecture: string;
+  description: string;
+  parameters: number;
+  sizeBytes: number;
+  fileType: string;
+  contextTrain: number;
+  embeddingLength: number;
+  layerCount: number;
+  headCount: number;
+  headCountKv: number;
+  hasEncoder: boolean;
+  hasDecoder: boolean;
+  isRecurrent: boolean;
+  vocabOnly: boolean;
+  vocabSize: number;
+  vocabType: 'spm' | 'bpe' | 'wpm' | 'ugm' | 'rwkv' | 'plamo2' | 'none' | 'other';
+  tokens: NativeSpecialTokens;
+  addBos: boolean;
+  addEos: boolean;
+  chatTemplate: string | null;
+  /** GGUF metadata as llama.cpp renders it (arrays are summarized). */
+  metadata: Record<string, string>;
+}
+
+export interface NativeContextOptions {
+  contextSize?: number;
+  batchSize?: number;
+  ubatchSize?: number;
+  threads?: number;
+  threadsBatch?: number;
+  sequences?: number;
+  flashAttention?: boolean | 'auto';
+  embeddings?: boolean;
+}
+
+export interface NativeContextInfo {
+  contextSize: number;
+  batchSize: number;
+  ubatchSize: number;
+  sequences: number;
+  threads: number;
+  threadsBatch: number;
+}
+
+/** Sampler-chain parameters (llama.cpp's defaults where absent). */
+export interface NativeSamplingParams {
+  /** <= 0: greedy. */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  typicalP?: number;
+  penaltyLastN?: number;
+  repeatPenalty?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  /** 0..2^32-1; 0xFFFFFFFF = random. */
+  seed?: number;
+  logitBias?: Array<[token: number, bias: number]>;
+}
+
+export type NativeStopReason = 'eog' | 'maxTokens' | 'contextFull' | 'abort';
+
+export interface NativeGenerateRequest {
+  tokens: Int32Array | number[];
+  maxTokens?: number;
+  /** Render special/control tokens in the text. */
+  special?: boolean;
+  sampling?: NativeSamplingParams;
+}
+
+export interface NativeGenerateResult {
+  tokens: Int32Array;
+  text: string;
+  stopReason: NativeStopReason;
+  timings: { promptTokens: number; promptMs: number; generatedTokens: number; generateMs: number };
+}
+
+export interface NativeTokenChunk {
+  token: number;
+  /** Whole UTF-8 characters only: a character split across tokens arrives with its last token. */
+  text: string;
+}
+
+export interface NativeModel {
+  info(): NativeModelInfo;
+  tokenize(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): Promise<Int32Array>;
+  detokenize(tokens: Int32Array | number[], options?: { removeSpecial?: boolean; unparseSpecial?: boolean }): Promise<string>;
+  tokenToPiece(tokens: Int32Array | number[], options?: { special?: boolean }): Promise<Uint8Array[]>;
+  isEog(token: number): boolean;
+  createContext(options?: NativeContextOptions): Promise<NativeContext>;
+  dispose(): void;
+  readonly disposed: boolean;
+}
+
+export interface NativeContext {
+  decode(tokens: Int32Array | number[], options?: { seqId?: number; logitsAll?: boolean }, abort?: NativeAbortToken | null): Promise<void>;
+  sample(sampler: NativeSampler, options?: { index?: number }): Promise<number>;
+  generate(
+    request: NativeGenerateRequest,
+    onToken?: ((chunk: NativeTokenChunk) => void) | null,
+    abort?: NativeAbortToken | null,
+  ): Promise<NativeGenerateResult>;
+  memoryClear(): void;
+  memorySeqRemove(options?: { seqId?: number; from?: number; to?: number }): boolean;
+  memorySeqPosMax(options?: { seqId?: number }): number;
+  info(): NativeContextInfo;
+  dispose(): void;
+  readonly disposed: boolean;
+}
+
+export interface NativeSampler {
+  accept(token: number): void;
+  reset(): void;
+  readonly seed: number;
+  dispose(): void;
+  readonly disposed: boolean;
+}
+
+/** The raw addon, one-to-one with llama.cpp's C API where it can be. */
+export interface NativeAddon {
+  AbortToken: new () => NativeAbortToken;
+  Sampler: new (model: NativeModel, params?: NativeSamplingParams) => NativeSampler;
+  initBackend(): Promise<void>;
+  loadModel(
+    path: string,
+    options?: NativeLoadModelOptions,
+    onProgress?: ((fraction: number) => void) | null,
+    abort?: NativeAbortToken | null,
+  ): Promise<NativeModel>;
+  systemInfo(): string;
+  supportsGpuOffload(): boolean;
+  supportsMmap(): boolean;
+  readonly errorCodes: readonly NativeErrorCode[];
+  readonly versions: { llamaCpp: string; llamaCppCommit: string; napi: number };
+}
+
+/** The package root (holds package.json, build/ and prebuilds/), from lib/ or dist/. */
+export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+let loaded: NativeAddon | undefined;
+
+/** Loads the addon once (lazily, so importing the package costs nothing until first use). */
+export function addon(): NativeAddon {
+  if (loaded === undefined) {
+    const require = createRequire(import.meta.url);
+    const load = require('node-gyp-build') as (dir: string) => unknown;
+    loaded = load(packageRoot) as NativeAddon;
+  }
+  return loaded;
+}

@@ -1,0 +1,72 @@
+// LlamaError: the one error class of the library, with a string `code` from one list shared
+// with the addon (native/errors.h).
+import type { NativeErrorCode } from './binding.js';
+
+/** Every code a LlamaError can carry. */
+export const LLAMA_ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'INVALID_OPTION',
+  'MODEL_NOT_FOUND',
+  'INVALID_MODEL_FILE',
+  'MODEL_LOAD_FAILED',
+  'CONTEXT_CREATE_FAILED',
+  'CONTEXT_OVERFLOW',
+  'TOKENIZE_FAILED',
+  'DECODE_FAILED',
+  'SAMPLER_FAILED',
+  'VOCAB_ONLY',
+  'BUSY',
+  'DISPOSED',
+  'ABORTED',
+  'NATIVE_ERROR',
+] as const satisfies readonly NativeErrorCode[];
+
+/**
+ * Why an operation failed:
+ * - `INVALID_OPTION` / `INVALID_ARGUMENT`: a bad option or argument, caught before any native work;
+ * - `MODEL_NOT_FOUND`, `INVALID_MODEL_FILE`, `MODEL_LOAD_FAILED`: the model file;
+ * - `CONTEXT_CREATE_FAILED` (often memory), `CONTEXT_OVERFLOW` (a prompt longer than the context);
+ * - `TOKENIZE_FAILED`, `DECODE_FAILED`, `SAMPLER_FAILED`: llama.cpp refused the work;
+ * - `VOCAB_ONLY`: generation on a model loaded with `vocabOnly`;
+ * - `DISPOSED`: a call after (or during) `dispose()`; `BUSY`: raw-API misuse (one operation per context);
+ * - `ABORTED`: an AbortSignal fired; `NATIVE_ERROR`: an unexpected failure inside llama.cpp.
+ */
+export type LlamaErrorCode = (typeof LLAMA_ERROR_CODES)[number];
+
+/** The error every llama-napi operation rejects or throws with. */
+export class LlamaError extends Error {
+  override readonly name = 'LlamaError';
+  readonly code: LlamaErrorCode;
+
+  constructor(code: LlamaErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+const knownCodes = new Set<string>(LLAMA_ERROR_CODES);
+
+/**
+ * Re-creates an error raised by the addon as a LlamaError at the caller's site (so the stack
+ * points at user code); other errors (e.g. thrown by a user's callback) pass through unchanged.
+ */
+export function fromNative(error: unknown): unknown {
+  if (error instanceof LlamaError) return error;
+  if (error instanceof Error) {
+    const code: unknown = (error as Error & { code?: unknown }).code;
+    if (typeof code === 'string' && knownCodes.has(code)) return new LlamaError(code as LlamaErrorCode, error.message, { cause: error });
+  }
+  return error;
+}
+
+/** Throws `INVALID_OPTION` for option `name`. */
+export function invalidOption(name: string, expected: string, value: unknown): never {
+  throw new LlamaError('INVALID_OPTION', `${name} must be ${expected} (got ${describe(value)})`);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value;
+}

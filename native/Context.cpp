@@ -1,0 +1,278 @@
+// Context handle, its state and lease (see Context.h).
+#include "Context.h"
+
+#include <string>
+#include <thread>
+
+#include "AbortToken.h"
+#include "AddonData.h"
+#include "Model.h"
+#include "Promises.h"
+#include "Sampler.h"
+#include "Tokens.h"
+#include "Workers.h"
+#include "errors.h"
+
+namespace llama_napi {
+
+namespace {
+
+thread_local std::shared_ptr<ContextState> t_pending_context;
+
+bool AbortCallback(void * data) { return static_cast<const ContextState *>(data)->ShouldStop(); }
+
+}  // namespace
+
+ContextState::ContextState(std::shared_ptr<ModelState> owner, llama_context * context)
+    : model(std::move(owner)), ctx(context) {
+    llama_set_abort_callback(ctx, AbortCallback, this);
+}
+
+ContextState::~ContextState() { Free(); }
+
+void ContextState::Free() {
+    if (ctx != nullptr) {
+        llama_free(ctx);
+        ctx = nullptr;
+    }
+    model.reset();
+}
+
+void ContextState::MarkDisposed() {
+    disposed.store(true);
+    if (!busy) {
+        Free();
+    }
+}
+
+bool ContextState::HasLogits(int32_t index) const {
+    if (last_batch_size <= 0) {
+        return false;
+    }
+    if (index == -1 || index == last_batch_size - 1) {
+        return true;
+    }
+    return last_logits_all && index >= 0 && index < last_batch_size;
+}
+
+bool ContextState::ShouldStop() const {
+    if (disposed.load(std::memory_order_relaxed)) {
+        return true;
+    }
+    std::atomic<bool> * abort = active_abort.load(std::memory_order_acquire);
+    return abort != nullptr && abort->load(std::memory_order_relaxed);
+}
+
+ContextLease ContextLease::Acquire(Napi::Env env, std::shared_ptr<ContextState> state, std::atomic<bool> * abort) {
+    if (!state || state->disposed.load()) {
+        Throw(env, ErrorCode::Disposed, "the context has been disposed");
+    }
+    if (state->busy) {
+        Throw(env, ErrorCode::Busy, "the context is busy with another operation; await it first");
+    }
+    state->busy = true;
+    state->active_abort.store(abort, std::memory_order_release);
+    ContextLease lease;
+    lease.state_ = std::move(state);
+    return lease;
+}
+
+ContextLease & ContextLease::operator=(ContextLease && other) noexcept {
+    if (this != &other) {
+        Release();
+        state_ = std::move(other.state_);
+    }
+    return *this;
+}
+
+void ContextLease::Release() {
+    if (!state_) {
+        return;
+    }
+    state_->active_abort.store(nullptr, std::memory_order_release);
+    state_->busy = false;
+    if (state_->disposed.load()) {
+        state_->Free();
+    }
+    state_.reset();
+}
+
+llama_context_params ReadContextParams(Napi::Env env, Napi::Object options) {
+    llama_context_params params = llama_context_default_params();
+    const int64_t hardware = std::max(1u, std::thread::hardware_concurrency());
+    params.n_ctx = static_cast<uint32_t>(ReadInteger(env, options, "contextSize", 4096, 1, 1 << 24));
+    params.n_batch = static_cast<uint32_t>(ReadInteger(env, options, "batchSize", std::min<int64_t>(512, params.n_ctx), 1, 1 << 24));
+    params.n_ubatch = static_cast<uint32_t>(ReadInteger(env, options, "ubatchSize", std::min<uint32_t>(params.n_batch, 512), 1, params.n_batch));
+    params.n_threads = static_cast<int32_t>(ReadInteger(env, options, "threads", hardware, 1, 1024));
+    params.n_threads_batch = static_cast<int32_t>(ReadInteger(env, options, "threadsBatch", params.n_threads, 1, 1024));
+    params.n_seq_max = static_cast<uint32_t>(ReadInteger(env, options, "sequences", 1, 1, static_cast<int64_t>(llama_max_parallel_sequences())));
+    params.embeddings = ReadBool(env, options, "embeddings", false);
+    params.no_perf = true;
+    Napi::Value flash = options.Get("flashAttention");
+    if (!flash.IsUndefined()) {
+        std::string mode = flash.IsString() ? flash.As<Napi::String>().Utf8Value() : std::string();
+        if (flash.IsBoolean()) {
+            params.flash_attn_type = flash.As<Napi::Boolean>().Value() ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+        } else if (mode == "auto") {
+            params.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_AUTO;
+        } else {
+            Throw(env, ErrorCode::InvalidArgument, "flashAttention must be true, false or 'auto'");
+        }
+    }
+    return params;
+}
+
+Napi::Function Context::Define(Napi::Env env) {
+    return DefineClass(env, "Context",
+                       {
+                           InstanceMethod<&Context::Decode>("decode"),
+                           InstanceMethod<&Context::Sample>("sample"),
+                           InstanceMethod<&Context::Generate>("generate"),
+                           InstanceMethod<&Context::MemoryClear>("memoryClear"),
+                           InstanceMethod<&Context::MemorySeqRemove>("memorySeqRemove"),
+                           InstanceMethod<&Context::MemorySeqPosMax>("memorySeqPosMax"),
+                           InstanceMethod<&Context::Info>("info"),
+                           InstanceMethod<&Context::Dispose>("dispose"),
+                           InstanceAccessor<&Context::Disposed>("disposed"),
+                       });
+}
+
+Napi::Object Context::NewInstance(Napi::Env env, std::shared_ptr<ContextState> state) {
+    t_pending_context = std::move(state);
+    Napi::Object object = AddonData::Of(env).context.New({});
+    t_pending_context.reset();
+    return object;
+}
+
+Context::Context(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Context>(info), state_(std::move(t_pending_context)) {
+    if (!state_) {
+        Throw(info.Env(), ErrorCode::InvalidArgument, "a Context is created by model.createContext(), not with new");
+    }
+    info.This().As<Napi::Object>().TypeTag(&kTypeTag);
+}
+
+std::shared_ptr<ContextState> Context::LiveOrThrow(Napi::Env env) const {
+    if (!state_ || state_->disposed.load()) {
+        Throw(env, ErrorCode::Disposed, "the context has been disposed");
+    }
+    return state_;
+}
+
+llama_context * Context::IdleOrThrow(Napi::Env env) const {
+    std::shared_ptr<ContextState> state = LiveOrThrow(env);
+    if (state->busy) {
+        Throw(env, ErrorCode::Busy, "the context is busy with another operation; await it first");
+    }
+    return state->ctx;
+}
+
+Napi::Value Context::Decode(const Napi::CallbackInfo & info) {
+    return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+        Napi::Env env = info.Env();
+        std::shared_ptr<ContextState> state = LiveOrThrow(env);
+        DecodeRequest request;
+        request.tokens = ReadTokens(env, info[0], *state->model, "tokens");
+        Napi::Object options = OptionsObject(env, info[1], "options");
+        request.seq_id = static_cast<llama_seq_id>(ReadInteger(env, options, "seqId", 0, 0, llama_n_seq_max(state->ctx) - 1));
+        request.logits_all = ReadBool(env, options, "logitsAll", false);
+        AbortFlag abort = AbortToken::FlagOf(env, info[2]);
+        if (request.tokens.empty()) {
+            Throw(env, ErrorCode::InvalidArgument, "tokens must not be empty");
+        }
+        return StartDecode(env, ContextLease::Acquire(env, state, abort.get()), std::move(request), std::move(abort));
+    });
+}
+
+Napi::Value Context::Sample(const Napi::CallbackInfo & info) {
+    return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+        Napi::Env env = info.Env();
+        std::shared_ptr<ContextState> state = LiveOrThrow(env);
+        std::shared_ptr<SamplerState> sampler = Sampler::StateOf(env, info[0], "sampler");
+        if (sampler->model != state->model) {
+            Throw(env, ErrorCode::InvalidArgument, "the sampler belongs to another model");
+        }
+        Napi::Object options = OptionsObject(env, info[1], "options");
+        int32_t index = static_cast<int32_t>(ReadInteger(env, options, "index", -1, -1, INT32_MAX));
+        ContextLease context = ContextLease::Acquire(env, state, nullptr);
+        if (!state->HasLogits(index)) {
+            Throw(env, ErrorCode::InvalidArgument,
+                  "no logits at output index " + std::to_string(index) + ": decode first (with logitsAll for an index other than the last)");
+        }
+        return StartSample(env, std::move(context), SamplerLease::Acquire(env, std::move(sampler)), index);
+    });
+}
+
+Napi::Value Context::Generate(const Napi::CallbackInfo & info) {
+    return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+        Napi::Env env = info.Env();
+        std::shared_ptr<ContextState> state = LiveOrThrow(env);
+        Napi::Object options = OptionsObject(env, info[0], "options");
+        GenerateRequest request;
+        request.prompt = ReadTokens(env, options.Get("tokens"), *state->model, "tokens");
+        if (request.prompt.empty()) {
+            Throw(env, ErrorCode::InvalidArgument, "tokens (the prompt) must not be empty");
+        }
+        request.max_tokens = static_cast<int32_t>(ReadInteger(env, options, "maxTokens", INT32_MAX, 0, INT32_MAX));
+        request.special = ReadBool(env, options, "special", false);
+        request.sampling = ReadSamplingParams(env, OptionsObject(env, options.Get("sampling"), "sampling"), *state->model);
+        Napi::Value on_token = info[1];
+        if (!on_token.IsUndefined() && !on_token.IsNull() && !on_token.IsFunction()) {
+            Throw(env, ErrorCode::InvalidArgument, "onToken must be a function");
+        }
+        AbortFlag abort = AbortToken::FlagOf(env, info[2]);
+        ContextLease lease = ContextLease::Acquire(env, state, abort.get());
+        return StartGenerate(env, std::move(lease), std::move(request),
+                             on_token.IsFunction() ? on_token.As<Napi::Function>() : Napi::Function(), std::move(abort));
+    });
+}
+
+Napi::Value Context::MemoryClear(const Napi::CallbackInfo & info) {
+    llama_context * ctx = IdleOrThrow(info.Env());
+    llama_memory_clear(llama_get_memory(ctx), true);
+    return info.Env().Undefined();
+}
+
+Napi::Value Context::MemorySeqRemove(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    llama_context * ctx = IdleOrThrow(env);
+    Napi::Object options = OptionsObject(env, info[0], "options");
+    auto seq = static_cast<llama_seq_id>(ReadInteger(env, options, "seqId", 0, -1, llama_n_seq_max(ctx) - 1));
+    auto p0 = static_cast<llama_pos>(ReadInteger(env, options, "from", -1, -1, INT32_MAX));
+    auto p1 = static_cast<llama_pos>(ReadInteger(env, options, "to", -1, -1, INT32_MAX));
+    return Napi::Boolean::New(env, llama_memory_seq_rm(llama_get_memory(ctx), seq, p0, p1));
+}
+
+Napi::Value Context::MemorySeqPosMax(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    llama_context * ctx = IdleOrThrow(env);
+    Napi::Object options = OptionsObject(env, info[0], "options");
+    auto seq = static_cast<llama_seq_id>(ReadInteger(env, options, "seqId", 0, 0, llama_n_seq_max(ctx) - 1));
+    return Napi::Number::New(env, llama_memory_seq_pos_max(llama_get_memory(ctx), seq));
+}
+
+Napi::Value Context::Info(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    llama_context * ctx = LiveOrThrow(env)->ctx;
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("contextSize", Napi::Number::New(env, llama_n_ctx(ctx)));
+    result.Set("batchSize", Napi::Number::New(env, llama_n_batch(ctx)));
+    result.Set("ubatchSize", Napi::Number::New(env, llama_n_ubatch(ctx)));
+    result.Set("sequences", Napi::Number::New(env, llama_n_seq_max(ctx)));
+    result.Set("threads", Napi::Number::New(env, llama_n_threads(ctx)));
+    result.Set("threadsBatch", Napi::Number::New(env, llama_n_threads_batch(ctx)));
+    return result;
+}
+
+Napi::Value Context::Dispose(const Napi::CallbackInfo & info) {
+    if (state_) {
+        state_->MarkDisposed();
+        state_.reset();
+    }
+    return info.Env().Undefined();
+}
+
+Napi::Value Context::Disposed(const Napi::CallbackInfo & info) {
+    return Napi::Boolean::New(info.Env(), !state_ || state_->disposed.load());
+}
+
+}  // namespace llama_napi

@@ -1,0 +1,29 @@
+// initBackend(): llama.cpp's backend initialization, once per process, off the main thread.
+#include <mutex>
+
+#include "PromiseWorker.h"
+#include "Workers.h"
+
+namespace llama_napi {
+
+void EnsureBackend() {
+    static std::once_flag once;
+    std::call_once(once, [] { llama_backend_init(); });
+}
+
+namespace {
+
+class InitBackendWorker : public PromiseWorker {
+   public:
+    explicit InitBackendWorker(Napi::Env env) : PromiseWorker(env, "llama-napi:initBackend") {}
+
+   protected:
+    void Run() override { EnsureBackend(); }
+    Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
+};
+
+}  // namespace
+
+Napi::Promise StartInitBackend(Napi::Env env) { return (new InitBackendWorker(env))->Start(); }
+
+}  // namespace llama_napi

@@ -1,0 +1,41 @@
+// context.sample(): llama_sampler_sample on the context's current logits, on a worker thread.
+#include "Context.h"
+#include "PromiseWorker.h"
+#include "Workers.h"
+
+namespace llama_napi {
+
+namespace {
+
+class SampleWorker : public PromiseWorker {
+   public:
+    SampleWorker(Napi::Env env, ContextLease context, SamplerLease sampler, int32_t index)
+        : PromiseWorker(env, "llama-napi:sample"), context_(std::move(context)), sampler_(std::move(sampler)), index_(index) {}
+
+   protected:
+    void Run() override {
+        // The index was checked against the last decode (ContextState::HasLogits) before queueing.
+        token_ = llama_sampler_sample(sampler_->chain, context_->ctx, index_);
+    }
+
+    void Settle() override {
+        sampler_.Release();
+        context_.Release();
+    }
+
+    Napi::Value Result(Napi::Env env) override { return Napi::Number::New(env, token_); }
+
+   private:
+    ContextLease context_;
+    SamplerLease sampler_;
+    int32_t index_;
+    llama_token token_ = LLAMA_TOKEN_NULL;
+};
+
+}  // namespace
+
+Napi::Promise StartSample(Napi::Env env, ContextLease context, SamplerLease sampler, int32_t index) {
+    return (new SampleWorker(env, std::move(context), std::move(sampler), index))->Start();
+}
+
+}  // namespace llama_napi

@@ -1,0 +1,216 @@
+// Sampler chains: parameters, building, the Sampler handle and its lease (see Sampler.h).
+#include "Sampler.h"
+
+#include <cmath>
+#include <string>
+
+#include "AddonData.h"
+#include "Model.h"
+#include "Tokens.h"
+#include "errors.h"
+
+namespace llama_napi {
+
+SamplingParams ReadSamplingParams(Napi::Env env, Napi::Object options, const ModelState & model) {
+    SamplingParams params;
+    params.temperature = static_cast<float>(ReadNumber(env, options, "temperature", params.temperature, 0, 1e6));
+    params.top_k = static_cast<int32_t>(ReadInteger(env, options, "topK", params.top_k, 0, INT32_MAX));
+    params.top_p = static_cast<float>(ReadNumber(env, options, "topP", params.top_p, 0, 1));
+    params.min_p = static_cast<float>(ReadNumber(env, options, "minP", params.min_p, 0, 1));
+    params.typical_p = static_cast<float>(ReadNumber(env, options, "typicalP", params.typical_p, 0, 1));
+    params.penalty_last_n = static_cast<int32_t>(ReadInteger(env, options, "penaltyLastN", params.penalty_last_n, 0, INT32_MAX));
+    params.repeat_penalty = static_cast<float>(ReadNumber(env, options, "repeatPenalty", params.repeat_penalty, 1e-6, 1e6));
+    params.frequency_penalty = static_cast<float>(ReadNumber(env, options, "frequencyPenalty", params.frequency_penalty, -1e6, 1e6));
+    params.presence_penalty = static_cast<float>(ReadNumber(env, options, "presencePenalty", params.presence_penalty, -1e6, 1e6));
+    params.seed = static_cast<uint32_t>(ReadInteger(env, options, "seed", params.seed, 0, UINT32_MAX));
+
+    Napi::Value bias = options.Get("logitBias");
+    if (!bias.IsUndefined()) {
+        if (!bias.IsArray()) {
+            Throw(env, ErrorCode::InvalidArgument, "logitBias must be an array of [token, bias] pairs");
+        }
+        Napi::Array pairs = bias.As<Napi::Array>();
+        for (uint32_t i = 0; i < pairs.Length(); ++i) {
+            Napi::Value pair = pairs.Get(i);
+            bool ok = pair.IsArray() && pair.As<Napi::Array>().Length() == 2;
+            double token = ok && pair.As<Napi::Array>().Get(0u).IsNumber() ? pair.As<Napi::Array>().Get(0u).As<Napi::Number>().DoubleValue() : NAN;
+            double value = ok && pair.As<Napi::Array>().Get(1u).IsNumber() ? pair.As<Napi::Array>().Get(1u).As<Napi::Number>().DoubleValue() : NAN;
+            if (!ok || std::floor(token) != token || !model.ValidToken(static_cast<int64_t>(token)) || std::isnan(value) ||
+                value == INFINITY) {
+                Throw(env, ErrorCode::InvalidArgument,
+                      "logitBias[" + std::to_string(i) + "] must be [token id of this model, bias (a number, or -Infinity)]");
+            }
+            params.logit_bias.push_back({ static_cast<llama_token>(token), static_cast<float>(value) });
+        }
+    }
+    return params;
+}
+
+llama_sampler * BuildSamplerChain(const SamplingParams & params, const ModelState & model, std::string & error) {
+    llama_sampler_chain_params chain_params = llama_sampler_chain_default_params();
+    chain_params.no_perf = true;
+    llama_sampler * chain = llama_sampler_chain_init(chain_params);
+    if (chain == nullptr) {
+        error = "could not create a sampler chain";
+        return nullptr;
+    }
+    // Each added sampler is owned by the chain; a null one means llama.cpp refused the params.
+    bool ok = true;
+    auto add = [&](llama_sampler * sampler) {
+        if (sampler == nullptr) {
+            ok = false;
+            return;
+        }
+        llama_sampler_chain_add(chain, sampler);
+    };
+    if (!params.logit_bias.empty()) {
+        add(llama_sampler_init_logit_bias(model.n_vocab, static_cast<int32_t>(params.logit_bias.size()),
+                                          params.logit_bias.data()));
+    }
+    const bool penalties = params.penalty_last_n != 0 &&
+                           (params.repeat_penalty != 1.0f || params.frequency_penalty != 0.0f || params.presence_penalty != 0.0f);
+    if (penalties) {
+        add(llama_sampler_init_penalties(model.n_vocab, params.penalty_last_n, params.repeat_penalty, params.frequency_penalty,
+                                         params.presence_penalty));
+    }
+    if (params.temperature <= 0.0f) {
+        add(llama_sampler_init_greedy());
+    } else {
+        // llama.cpp's common order: top-k, typical, top-p, min-p, temperature, then the draw.
+        if (params.top_k > 0) add(llama_sampler_init_top_k(params.top_k));
+        if (params.typical_p < 1.0f) add(llama_sampler_init_typical(params.typical_p, 1));
+        if (params.top_p < 1.0f) add(llama_sampler_init_top_p(params.top_p, 1));
+        if (params.min_p > 0.0f) add(llama_sampler_init_min_p(params.min_p, 1));
+        add(llama_sampler_init_temp(params.temperature));
+        add(llama_sampler_init_dist(params.seed));
+    }
+    if (!ok) {
+        llama_sampler_free(chain);
+        error = "llama.cpp rejected the sampling parameters";
+        return nullptr;
+    }
+    return chain;
+}
+
+SamplerState::SamplerState(std::shared_ptr<ModelState> owner, llama_sampler * sampler_chain)
+    : model(std::move(owner)), chain(sampler_chain) {}
+
+SamplerState::~SamplerState() { Free(); }
+
+void SamplerState::Free() {
+    if (chain != nullptr) {
+        llama_sampler_free(chain);
+        chain = nullptr;
+    }
+    model.reset();
+}
+
+void SamplerState::MarkDisposed() {
+    disposed = true;
+    if (!busy) {
+        Free();
+    }
+}
+
+SamplerLease SamplerLease::Acquire(Napi::Env env, std::shared_ptr<SamplerState> state) {
+    if (state->busy) {
+        Throw(env, ErrorCode::Busy, "the sampler is busy with another operation; await it first");
+    }
+    state->busy = true;
+    SamplerLease lease;
+    lease.state_ = std::move(state);
+    return lease;
+}
+
+SamplerLease & SamplerLease::operator=(SamplerLease && other) noexcept {
+    if (this != &other) {
+        Release();
+        state_ = std::move(other.state_);
+    }
+    return *this;
+}
+
+void SamplerLease::Release() {
+    if (!state_) {
+        return;
+    }
+    state_->busy = false;
+    if (state_->disposed) {
+        state_->Free();
+    }
+    state_.reset();
+}
+
+Napi::Function Sampler::Define(Napi::Env env) {
+    return DefineClass(env, "Sampler",
+                       {
+                           InstanceMethod<&Sampler::Accept>("accept"),
+                           InstanceMethod<&Sampler::Reset>("reset"),
+                           InstanceAccessor<&Sampler::Seed>("seed"),
+                           InstanceMethod<&Sampler::Dispose>("dispose"),
+                           InstanceAccessor<&Sampler::Disposed>("disposed"),
+                       });
+}
+
+Sampler::Sampler(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Sampler>(info) {
+    Napi::Env env = info.Env();
+    std::shared_ptr<ModelState> model = Model::StateOf(env, info[0], "model");
+    SamplingParams params = ReadSamplingParams(env, OptionsObject(env, info[1], "params"), *model);
+    std::string error;
+    llama_sampler * chain = BuildSamplerChain(params, *model, error);
+    if (chain == nullptr) {
+        Throw(env, ErrorCode::SamplerFailed, error);
+    }
+    state_ = std::make_shared<SamplerState>(std::move(model), chain);
+    info.This().As<Napi::Object>().TypeTag(&kTypeTag);
+}
+
+std::shared_ptr<SamplerState> Sampler::StateOf(Napi::Env env, Napi::Value value, const char * what) {
+    Sampler * sampler = UnwrapHandle<Sampler>(env, value, what);
+    if (!sampler->state_ || sampler->state_->disposed) {
+        Throw(env, ErrorCode::Disposed, "the sampler has been disposed");
+    }
+    return sampler->state_;
+}
+
+SamplerState & Sampler::IdleOrThrow(Napi::Env env) const {
+    if (!state_ || state_->disposed) {
+        Throw(env, ErrorCode::Disposed, "the sampler has been disposed");
+    }
+    if (state_->busy) {
+        Throw(env, ErrorCode::Busy, "the sampler is busy with another operation; await it first");
+    }
+    return *state_;
+}
+
+Napi::Value Sampler::Accept(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    SamplerState & state = IdleOrThrow(env);
+    int64_t token = info[0].IsNumber() ? info[0].As<Napi::Number>().Int64Value() : -1;
+    if (!info[0].IsNumber() || !state.model->ValidToken(token)) {
+        Throw(env, ErrorCode::InvalidArgument, "token must be a token id of this model");
+    }
+    llama_sampler_accept(state.chain, static_cast<llama_token>(token));
+    return env.Undefined();
+}
+
+Napi::Value Sampler::Reset(const Napi::CallbackInfo & info) {
+    llama_sampler_reset(IdleOrThrow(info.Env()).chain);
+    return info.Env().Undefined();
+}
+
+Napi::Value Sampler::Seed(const Napi::CallbackInfo & info) {
+    return Napi::Number::New(info.Env(), llama_sampler_get_seed(IdleOrThrow(info.Env()).chain));
+}
+
+Napi::Value Sampler::Dispose(const Napi::CallbackInfo & info) {
+    if (state_) {
+        state_->MarkDisposed();
+        state_.reset();
+    }
+    return info.Env().Undefined();
+}
+
+Napi::Value Sampler::Disposed(const Napi::CallbackInfo & info) { return Napi::Boolean::New(info.Env(), !state_); }
+
+}  // namespace llama_napi

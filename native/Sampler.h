@@ -1,0 +1,95 @@
+// Sampler: the JS handle of a llama.cpp sampler chain (one owner: SamplerState), and the
+// sampling parameters shared with generation.
+// Contract: a sampler is used by one operation at a time (SamplerLease, main thread); dispose()
+// frees the chain at once if idle, else when the running operation lets go.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "llama.h"
+
+namespace llama_napi {
+
+struct ModelState;
+
+/** Everything the sampler chain is built from; defaults are llama.cpp's. */
+struct SamplingParams {
+    float temperature = 0.8f;  // <= 0: greedy
+    int32_t top_k = 40;        // <= 0: off
+    float top_p = 0.95f;       // 1: off
+    float min_p = 0.05f;       // 0: off
+    float typical_p = 1.0f;    // 1: off
+    int32_t penalty_last_n = 64;
+    float repeat_penalty = 1.0f;  // 1: off
+    float frequency_penalty = 0.0f;
+    float presence_penalty = 0.0f;
+    uint32_t seed = LLAMA_DEFAULT_SEED;
+    std::vector<llama_logit_bias> logit_bias;
+};
+
+/** Sampling params from a JS object (camelCase keys); throws INVALID_ARGUMENT. Main thread. */
+SamplingParams ReadSamplingParams(Napi::Env env, Napi::Object options, const ModelState & model);
+
+/** Builds a chain for `params` (thread-agnostic). Returns nullptr and sets `error` on failure. */
+llama_sampler * BuildSamplerChain(const SamplingParams & params, const ModelState & model, std::string & error);
+
+struct SamplerState {
+    std::shared_ptr<ModelState> model;
+    llama_sampler * chain = nullptr;
+    bool busy = false;      // main thread only
+    bool disposed = false;  // main thread only
+
+    SamplerState(std::shared_ptr<ModelState> owner, llama_sampler * sampler_chain);
+    ~SamplerState();
+    SamplerState(const SamplerState &) = delete;
+    SamplerState & operator=(const SamplerState &) = delete;
+
+    void MarkDisposed();
+    void Free();
+};
+
+/** Exclusive use of a sampler by one operation. Main thread. */
+class SamplerLease {
+   public:
+    SamplerLease() = default;
+    static SamplerLease Acquire(Napi::Env env, std::shared_ptr<SamplerState> state);
+    SamplerLease(SamplerLease && other) noexcept = default;
+    SamplerLease & operator=(SamplerLease && other) noexcept;
+    ~SamplerLease() { Release(); }
+
+    SamplerState * operator->() const { return state_.get(); }
+    void Release();
+
+   private:
+    std::shared_ptr<SamplerState> state_;
+};
+
+class Sampler : public Napi::ObjectWrap<Sampler> {
+   public:
+    static constexpr napi_type_tag kTypeTag = { 0x6c6c616d61616274ULL, 0x6e61706900000004ULL };
+    static constexpr const char * kClassName = "Sampler";
+
+    static Napi::Function Define(Napi::Env env);
+    /** The live state behind a Sampler argument; throws INVALID_ARGUMENT or DISPOSED. */
+    static std::shared_ptr<SamplerState> StateOf(Napi::Env env, Napi::Value value, const char * what);
+
+    /** new Sampler(model, params): builds the chain synchronously (cheap). */
+    explicit Sampler(const Napi::CallbackInfo & info);
+
+   private:
+    SamplerState & IdleOrThrow(Napi::Env env) const;
+    Napi::Value Accept(const Napi::CallbackInfo & info);
+    Napi::Value Reset(const Napi::CallbackInfo & info);
+    Napi::Value Seed(const Napi::CallbackInfo & info);
+    Napi::Value Dispose(const Napi::CallbackInfo & info);
+    Napi::Value Disposed(const Napi::CallbackInfo & info);
+
+    std::shared_ptr<SamplerState> state_;
+};
+
+}  // namespace llama_napi

@@ -1,0 +1,74 @@
+// The asynchronous operations of the addon, one AsyncWorker each (one .cpp per worker).
+// Contract: every Start* function is called on the main thread with arguments already checked;
+// the worker holds shared ownership of every handle it uses (model state, context lease,
+// sampler lease) until its promise settles, and never touches a Napi value off the main thread.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "AbortToken.h"
+#include "Context.h"
+#include "Sampler.h"
+#include "llama.h"
+
+namespace llama_napi {
+
+struct ModelState;
+
+/** Initializes llama.cpp's backends once per process; resolves with undefined. */
+Napi::Promise StartInitBackend(Napi::Env env);
+/** Makes sure the backends are initialized (idempotent, any thread). */
+void EnsureBackend();
+
+struct LoadModelRequest {
+    std::string path;
+    int32_t gpu_layers = -1;
+    bool use_mmap = true;
+    bool vocab_only = false;
+    bool check_tensors = false;
+};
+/** Loads a model; resolves with a Model. `on_progress` (may be empty) gets fractions 0..1. */
+Napi::Promise StartLoadModel(Napi::Env env, LoadModelRequest request, Napi::Function on_progress, AbortFlag abort);
+
+/** Resolves with an Int32Array of token ids. */
+Napi::Promise StartTokenize(Napi::Env env, std::shared_ptr<ModelState> model, std::string text, bool add_special,
+                            bool parse_special);
+/** Resolves with the text of `tokens`. */
+Napi::Promise StartDetokenize(Napi::Env env, std::shared_ptr<ModelState> model, std::vector<llama_token> tokens,
+                              bool remove_special, bool unparse_special);
+/** Resolves with one Uint8Array of raw piece bytes per token. */
+Napi::Promise StartTokenToPiece(Napi::Env env, std::shared_ptr<ModelState> model, std::vector<llama_token> tokens,
+                                bool special);
+/** Creates a context; resolves with a Context. */
+Napi::Promise StartCreateContext(Napi::Env env, std::shared_ptr<ModelState> model, llama_context_params params);
+
+struct DecodeRequest {
+    std::vector<llama_token> tokens;
+    llama_seq_id seq_id = 0;
+    bool logits_all = false;
+};
+/** Decodes tokens after the sequence's last position, in batches of the context's batch size;
+ *  resolves with undefined. */
+Napi::Promise StartDecode(Napi::Env env, ContextLease context, DecodeRequest request, AbortFlag abort);
+
+/** Samples from the logits of output `index` (-1: the last); resolves with the token id. */
+Napi::Promise StartSample(Napi::Env env, ContextLease context, SamplerLease sampler, int32_t index);
+
+struct GenerateRequest {
+    std::vector<llama_token> prompt;
+    int32_t max_tokens = 0;
+    bool special = false;
+    SamplingParams sampling;
+};
+/** The whole generation loop in the worker: clears the context's memory, evaluates the prompt,
+ *  then samples, detokenizes and decodes token by token until end-of-generation, maxTokens,
+ *  a full context or abort. `on_token` (may be empty) gets { token, text } with whole UTF-8
+ *  characters, delivered in batches. Resolves with { tokens, text, stopReason, timings }. */
+Napi::Promise StartGenerate(Napi::Env env, ContextLease context, GenerateRequest request, Napi::Function on_token,
+                            AbortFlag abort);
+
+}  // namespace llama_napi

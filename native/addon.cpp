@@ -1,0 +1,102 @@
+// Registration of the llama-napi addon: classes, functions and constants. No logic lives here.
+#include <napi.h>
+
+#include "AbortToken.h"
+#include "AddonData.h"
+#include "Context.h"
+#include "Log.h"
+#include "Model.h"
+#include "Promises.h"
+#include "Sampler.h"
+#include "Tokens.h"
+#include "Workers.h"
+#include "errors.h"
+
+namespace llama_napi {
+
+namespace {
+
+Napi::Value InitBackend(const Napi::CallbackInfo & info) { return StartInitBackend(info.Env()); }
+
+Napi::Value LoadModel(const Napi::CallbackInfo & info) {
+    return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+        Napi::Env env = info.Env();
+        if (!info[0].IsString()) {
+            Throw(env, ErrorCode::InvalidArgument, "path must be a string");
+        }
+        LoadModelRequest request;
+        request.path = info[0].As<Napi::String>().Utf8Value();
+        if (request.path.empty() || request.path.find('\0') != std::string::npos) {
+            Throw(env, ErrorCode::InvalidArgument, "path must be a non-empty string without NUL characters");
+        }
+        Napi::Object options = OptionsObject(env, info[1], "options");
+        request.gpu_layers = static_cast<int32_t>(ReadInteger(env, options, "gpuLayers", -1, -1, INT32_MAX));
+        request.use_mmap = ReadBool(env, options, "useMmap", true);
+        request.vocab_only = ReadBool(env, options, "vocabOnly", false);
+        request.check_tensors = ReadBool(env, options, "checkTensors", false);
+        Napi::Value on_progress = info[2];
+        if (!on_progress.IsUndefined() && !on_progress.IsNull() && !on_progress.IsFunction()) {
+            Throw(env, ErrorCode::InvalidArgument, "onProgress must be a function");
+        }
+        AbortFlag abort = AbortToken::FlagOf(env, info[3]);
+        return StartLoadModel(env, std::move(request),
+                              on_progress.IsFunction() ? on_progress.As<Napi::Function>() : Napi::Function(),
+                              std::move(abort));
+    });
+}
+
+Napi::Value SystemInfo(const Napi::CallbackInfo & info) { return Napi::String::New(info.Env(), llama_print_system_info()); }
+
+Napi::Value SupportsGpuOffload(const Napi::CallbackInfo & info) {
+    EnsureBackend();
+    return Napi::Boolean::New(info.Env(), llama_supports_gpu_offload());
+}
+
+Napi::Value SupportsMmap(const Napi::CallbackInfo & info) { return Napi::Boolean::New(info.Env(), llama_supports_mmap()); }
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+    InstallLogger();
+
+    auto * data = new AddonData();
+    env.SetInstanceData<AddonData>(data);
+    Napi::Function abort_token = AbortToken::Define(env);
+    Napi::Function model = Model::Define(env);
+    Napi::Function context = Context::Define(env);
+    Napi::Function sampler = Sampler::Define(env);
+    data->abort_token = Napi::Persistent(abort_token);
+    data->model = Napi::Persistent(model);
+    data->context = Napi::Persistent(context);
+    data->sampler = Napi::Persistent(sampler);
+
+    exports.Set("AbortToken", abort_token);
+    exports.Set("Model", model);
+    exports.Set("Context", context);
+    exports.Set("Sampler", sampler);
+    exports.Set("initBackend", Napi::Function::New<InitBackend>(env, "initBackend"));
+    exports.Set("loadModel", Napi::Function::New<LoadModel>(env, "loadModel"));
+    exports.Set("systemInfo", Napi::Function::New<SystemInfo>(env, "systemInfo"));
+    exports.Set("supportsGpuOffload", Napi::Function::New<SupportsGpuOffload>(env, "supportsGpuOffload"));
+    exports.Set("supportsMmap", Napi::Function::New<SupportsMmap>(env, "supportsMmap"));
+
+    Napi::Array codes = Napi::Array::New(env);
+    uint32_t index = 0;
+#define LLAMA_NAPI_CODE(id, text) codes.Set(index++, Napi::String::New(env, text));
+    LLAMA_NAPI_ERROR_CODES(LLAMA_NAPI_CODE)
+#undef LLAMA_NAPI_CODE
+    exports.Set("errorCodes", codes);
+
+    Napi::Object versions = Napi::Object::New(env);
+    versions.Set("llamaCpp", Napi::String::New(env, llama_version()));
+    versions.Set("llamaCppCommit", Napi::String::New(env, LLAMA_NAPI_LLAMA_CPP_COMMIT));
+    versions.Set("napi", Napi::Number::New(env, NAPI_VERSION));
+    exports.Set("versions", versions);
+    return exports;
+}
+
+}  // namespace
+
+}  // namespace llama_napi
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return llama_napi::Init(env, exports); }
+
+NODE_API_MODULE(llama_napi, InitAddon)

@@ -1,0 +1,13 @@
+// vitest: native tests run in forked processes (a worker thread exiting with native work in flight
+// could take the whole run down), one global setup builds the oracle and the test models.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    pool: 'forks',
+    globalSetup: ['test/setup/global.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 240_000,
+  },
+});
