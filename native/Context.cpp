@@ -179,7 +179,8 @@ Napi::Value Context::Decode(const Napi::CallbackInfo & info) {
         if (request.tokens.empty()) {
             Throw(env, ErrorCode::InvalidArgument, "tokens must not be empty");
         }
-        return StartDecode(env, ContextLease::Acquire(env, state, abort.get()), std::move(request), std::move(abort));
+        ContextLease lease = ContextLease::Acquire(env, state, abort.get());
+        return StartDecode(env, std::move(lease), std::move(request), std::move(abort));
     });
 }
 

@@ -1,0 +1,169 @@
+// The raw addon (`llama-napi/native`): llama.cpp's primitives one-to-one, their handle checks and
+// their one-operation-per-context rule.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+import { LLAMA_ERROR_CODES, LlamaModel } from '../../lib/index.js';
+import { loadAddon, type NativeAddon, type NativeContext, type NativeModel } from '../../lib/native.js';
+import { testModelPath } from '../fixtures/models.js';
+
+const path = testModelPath('spmF32');
+let addon: NativeAddon;
+let model: NativeModel;
+
+beforeAll(async () => {
+  addon = loadAddon();
+  await addon.initBackend();
+  model = await addon.loadModel(path, {});
+});
+afterAll(() => {
+  model.dispose();
+});
+
+describe('raw addon', () => {
+  test('exports the error codes of lib/errors.ts, and versions', () => {
+    expect([...addon.errorCodes]).toEqual([...LLAMA_ERROR_CODES]);
+    expect(addon.versions.napi).toBe(8);
+    expect(addon.versions.llamaCppCommit).toMatch(/^([0-9a-f]{40}|custom)$/);
+    expect(addon.systemInfo()).toMatch(/CPU/);
+    expect(addon.supportsMmap()).toBe(true);
+  });
+
+  test('a decode → sample loop with a greedy sampler gives the tokens of generate()', async () => {
+    const context = await model.createContext({ contextSize: 128, threads: 2 });
+    const sampler = new addon.Sampler(model, { temperature: 0 });
+    try {
+      let tokens = await model.tokenize('Hello my name is', { addSpecial: true, parseSpecial: true });
+      const manual: number[] = [];
+      await context.decode(tokens);
+      expect(context.memorySeqPosMax()).toBe(tokens.length - 1);
+      for (let i = 0; i < 10; i++) {
+        const token = await context.sample(sampler);
+        manual.push(token);
+        await context.decode([token]);
+      }
+      context.memoryClear();
+      expect(context.memorySeqPosMax()).toBe(-1);
+      tokens = await model.tokenize('Hello my name is', { addSpecial: true, parseSpecial: true });
+      const generated = await context.generate({ tokens, maxTokens: 10, sampling: { temperature: 0 } });
+      expect(Array.from(generated.tokens)).toEqual(manual);
+    } finally {
+      sampler.dispose();
+      context.dispose();
+    }
+  });
+
+  test('one operation at a time per context: a second one rejects with BUSY', async () => {
+    const context = await model.createContext({ contextSize: 2048 });
+    try {
+      const tokens = await model.tokenize('Hello');
+      const generation = context.generate({ tokens, maxTokens: 500, sampling: { temperature: 0 } });
+      await expect(context.decode([1, 2, 3])).rejects.toMatchObject({ code: 'BUSY' });
+      expect(() => context.memoryClear()).toThrow(expect.objectContaining({ code: 'BUSY' }));
+      await generation;
+      await context.decode([1, 2, 3]);
+    } finally {
+      context.dispose();
+    }
+  });
+
+  test('sampling before any decode is INVALID_ARGUMENT, not a crash', async () => {
+    const context = await model.createContext({ contextSize: 64 });
+    const sampler = new addon.Sampler(model, {});
+    try {
+      await expect(context.sample(sampler)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      await context.decode([1, 15043]);
+      await expect(context.sample(sampler, { index: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      expect(await context.sample(sampler, { index: 1 })).toBeGreaterThanOrEqual(0);
+    } finally {
+      sampler.dispose();
+      context.dispose();
+    }
+  });
+
+  test('handles cannot be forged: objects dressed with a handle prototype are rejected', async () => {
+    const fake = Object.create(Object.getPrototypeOf(model)) as NativeModel;
+    expect(() => new addon.Sampler(fake)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    await expect(addon.loadModel(path, {}, null, {} as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    const ModelClass = (addon as unknown as { Model: new () => unknown }).Model;
+    expect(() => new ModelClass()).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    const context = await model.createContext({ contextSize: 64 });
+    try {
+      await expect(context.sample({} as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    } finally {
+      context.dispose();
+    }
+  });
+
+  test('a sampler of another model is refused', async () => {
+    const other = await addon.loadModel(testModelPath('spmQ8'), {});
+    const sampler = new addon.Sampler(other, {});
+    const context = await model.createContext({ contextSize: 64 });
+    try {
+      await context.decode([1]);
+      await expect(context.sample(sampler)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: /another model/ });
+    } finally {
+      context.dispose();
+      sampler.dispose();
+      other.dispose();
+    }
+  });
+
+  test('disposing a context during decode rejects it with DISPOSED; disposing a model disposes its contexts', async () => {
+    const own = await addon.loadModel(path, {});
+    const context: NativeContext = await own.createContext({ contextSize: 4096, batchSize: 16 });
+    const tokens = Array.from({ length: 4000 }, (_, i) => 100 + (i % 1000));
+    const decode = context.decode(tokens);
+    context.dispose();
+    await expect(decode).rejects.toMatchObject({ code: 'DISPOSED' });
+    expect(context.disposed).toBe(true);
+
+    const second = await own.createContext({ contextSize: 64 });
+    own.dispose();
+    expect(second.disposed).toBe(true);
+    await expect(second.decode([1])).rejects.toMatchObject({ code: 'DISPOSED' });
+    await expect(own.tokenize('x')).rejects.toMatchObject({ code: 'DISPOSED' });
+    second.dispose();
+    own.dispose();
+  });
+
+  test('an AbortToken stops a decode with ABORTED', async () => {
+    const context = await model.createContext({ contextSize: 4096, batchSize: 16 });
+    try {
+      const token = new addon.AbortToken();
+      const tokens = Array.from({ length: 4000 }, (_, i) => 100 + (i % 1000));
+      const decode = context.decode(tokens, {}, token);
+      token.abort();
+      expect(token.aborted).toBe(true);
+      await expect(decode).rejects.toMatchObject({ code: 'ABORTED' });
+    } finally {
+      context.dispose();
+    }
+  });
+
+  test('tokenToPiece returns raw bytes, including halves of a UTF-8 character', async () => {
+    // In the SPM vocabulary, byte tokens <0xE2> <0x82> <0xAC> spell "€" (U+20AC).
+    const ids = await model.tokenize('€', { addSpecial: false });
+    const pieces = await model.tokenToPiece(ids);
+    expect(Buffer.concat(pieces).toString('utf8')).toContain('€');
+  });
+});
+
+describe('LlamaModel and the raw addon agree', () => {
+  test('model.info mirrors the file', async () => {
+    await using llama = await LlamaModel.load(path, { contextSize: 64 });
+    expect(llama.info).toMatchObject({
+      architecture: 'llama',
+      contextTrain: 2048,
+      embeddingLength: 64,
+      layerCount: 2,
+      headCount: 4,
+      headCountKv: 2,
+      vocabSize: 32000,
+      vocabType: 'spm',
+      tokens: { bos: 1, eos: 2, eog: [2] },
+    });
+    expect(llama.info.chatTemplate).toBeUndefined();
+    expect(llama.info.metadata['general.name']).toBe('llama-napi test spmF32');
+    expect(llama.info.parameters).toBe(2 * 64 * 32000 + 2 * (64 * 64 * 2 + 64 * 32 * 2 + 3 * 64 * 128 + 2 * 64) + 64);
+  });
+});
