@@ -23,9 +23,12 @@ bool AbortCallback(void * data) { return static_cast<const ContextState *>(data)
 
 }  // namespace
 
-ContextState::ContextState(std::shared_ptr<ModelState> owner, llama_context * context)
-    : model(std::move(owner)), ctx(context) {
+ContextState::ContextState(std::shared_ptr<ModelState> owner, llama_context * context, ggml_threadpool * pool)
+    : model(std::move(owner)), ctx(context), threadpool(pool) {
     llama_set_abort_callback(ctx, AbortCallback, this);
+    if (threadpool != nullptr) {
+        llama_attach_threadpool(ctx, threadpool, nullptr);
+    }
 }
 
 ContextState::~ContextState() { Free(); }
@@ -34,6 +37,10 @@ void ContextState::Free() {
     if (ctx != nullptr) {
         llama_free(ctx);
         ctx = nullptr;
+    }
+    if (threadpool != nullptr) {
+        ggml_threadpool_free(threadpool);
+        threadpool = nullptr;
     }
     model.reset();
 }

@@ -1,5 +1,6 @@
 // Context: the JS handle of a llama_context (one owner: ContextState).
-// Contract: one operation at a time uses a context (ContextLease, acquired on the main thread;
+// Contract: each context owns a persistent ggml thread pool, so a decode on any libuv thread runs on
+// the same CPU threads (no thread spawned per decode). One operation at a time uses a context (ContextLease, acquired on the main thread;
 // a second call while one runs rejects with BUSY). dispose() marks the state disposed at once:
 // the running operation is aborted through llama.cpp's abort callback and its own checks, and
 // the llama_context is freed on the main thread as soon as no operation holds it. The state
@@ -11,6 +12,7 @@
 #include <atomic>
 #include <memory>
 
+#include "ggml-cpu.h"
 #include "llama.h"
 
 namespace llama_napi {
@@ -20,6 +22,8 @@ struct ModelState;
 struct ContextState {
     std::shared_ptr<ModelState> model;
     llama_context * ctx = nullptr;
+    /** The context's own CPU threads, alive between decodes (freed after the context). */
+    ggml_threadpool * threadpool = nullptr;
     std::atomic<bool> disposed{ false };
     /** The abort flag of the operation running now (nullptr between operations). */
     std::atomic<std::atomic<bool> *> active_abort{ nullptr };
@@ -33,7 +37,8 @@ struct ContextState {
     /** Whether llama_get_logits_ith(ctx, index) has logits to read. */
     bool HasLogits(int32_t index) const;
 
-    ContextState(std::shared_ptr<ModelState> owner, llama_context * context);
+    /** Takes ownership of `context` and `pool`, and attaches the pool to the context. */
+    ContextState(std::shared_ptr<ModelState> owner, llama_context * context, ggml_threadpool * pool);
     ~ContextState();
     ContextState(const ContextState &) = delete;
     ContextState & operator=(const ContextState &) = delete;

@@ -1,5 +1,7 @@
 // model.createContext(): llama_init_from_model on a worker thread (it allocates the KV cache
 // and compute buffers, which can take a while and can fail for lack of memory).
+#include <algorithm>
+
 #include "Context.h"
 #include "Log.h"
 #include "Model.h"
@@ -16,8 +18,12 @@ class CreateContextWorker : public PromiseWorker {
         : PromiseWorker(env, "llama-napi:createContext"), model_(std::move(model)), params_(params) {}
 
     ~CreateContextWorker() override {
+        // Created, but never handed to JS.
         if (ctx_ != nullptr) {
-            llama_free(ctx_);  // created, but never handed to JS
+            llama_free(ctx_);
+        }
+        if (threadpool_ != nullptr) {
+            ggml_threadpool_free(threadpool_);
         }
     }
 
@@ -28,12 +34,22 @@ class CreateContextWorker : public PromiseWorker {
         if (ctx_ == nullptr) {
             Fail(ErrorCode::ContextCreateFailed,
                  log.Describe("llama.cpp could not create a context of " + std::to_string(params_.n_ctx) + " tokens"));
+            return;
+        }
+        // One pool serves both single-token and batch decodes (llama.cpp uses as many of its
+        // threads as each asks for). Its workers poll briefly after a decode, then sleep.
+        ggml_threadpool_params pool_params =
+            ggml_threadpool_params_default(std::max(params_.n_threads, params_.n_threads_batch));
+        threadpool_ = ggml_threadpool_new(&pool_params);
+        if (threadpool_ == nullptr) {
+            Fail(ErrorCode::ContextCreateFailed, log.Describe("ggml could not start a thread pool"));
         }
     }
 
     Napi::Value Result(Napi::Env env) override {
-        auto state = std::make_shared<ContextState>(model_, ctx_);
+        auto state = std::make_shared<ContextState>(model_, ctx_, threadpool_);
         ctx_ = nullptr;  // owned by the state from here
+        threadpool_ = nullptr;
         model_->contexts.push_back(state);
         return Context::NewInstance(env, std::move(state));
     }
@@ -42,6 +58,7 @@ class CreateContextWorker : public PromiseWorker {
     std::shared_ptr<ModelState> model_;
     llama_context_params params_;
     llama_context * ctx_ = nullptr;
+    ggml_threadpool * threadpool_ = nullptr;
 };
 
 }  // namespace

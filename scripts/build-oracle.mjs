@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Builds llama.cpp's own tools from the same source tree, standalone, into build/oracle: the oracles
+// the tests compare against (llama-simple). They are built with OpenMP, not the addon's thread
+// pools: llama-simple cannot set its thread count, and ggml without OpenMP or an attached pool
+// spawns its 4 default threads per decode, which on a 2-core machine spin against each other
+// (550 ms a token measured here). Threading does not change the arithmetic: outputs are identical.
+//
+// Usage: node scripts/build-oracle.mjs [target ...]   (default: llama-simple)
+// Prints the folder holding the binaries. Reuses the build directory.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const buildDir = join(root, 'build', 'oracle');
+const targets = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['llama-simple'];
+
+const llamaCppDir = execFileSync(process.execPath, [join(root, 'vendor', 'materialize.mjs'), '--print-dir'], {
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+}).trim();
+
+const quiet = { stdio: ['ignore', 'ignore', 'inherit'] };
+if (!existsSync(join(buildDir, 'CMakeCache.txt'))) {
+  const generator = (() => {
+    try {
+      execFileSync('ninja', ['--version'], { stdio: 'ignore' });
+      return ['-G', 'Ninja'];
+    } catch {
+      return [];
+    }
+  })();
+  execFileSync(
+    'cmake',
+    [
+      '-S', llamaCppDir,
+      '-B', buildDir,
+      ...generator,
+      '-DCMAKE_BUILD_TYPE=Release',
+      '-DBUILD_SHARED_LIBS=OFF',
+      '-DGGML_OPENMP=ON',
+      `-DGGML_NATIVE=${process.env.LLAMA_NAPI_PORTABLE ? 'OFF' : 'ON'}`,
+      '-DLLAMA_BUILD_TESTS=OFF',
+      '-DLLAMA_BUILD_SERVER=OFF',
+      '-DLLAMA_BUILD_APP=OFF',
+      '-DLLAMA_OPENSSL=OFF',
+      '-DLLAMA_CURL=OFF',
+    ],
+    quiet,
+  );
+}
+const started = Date.now();
+execFileSync('cmake', ['--build', buildDir, '--target', ...targets, '--parallel'], quiet);
+console.error(`[llama-napi] oracle build (${targets.join(', ')}) finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+process.stdout.write(`${join(buildDir, 'bin')}\n`);
