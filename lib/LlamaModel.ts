@@ -1,6 +1,5 @@
 // LlamaModel: a loaded GGUF model with its context — load, tokenize, detokenize, generate, dispose.
 import { stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
 import {
@@ -22,6 +21,7 @@ import {
   optionsObject,
   rejectUnknown,
 } from './options.js';
+import { defaultThreads } from './threads.js';
 
 /** Options of {@link LlamaModel.load}. */
 export interface LoadOptions {
@@ -29,7 +29,7 @@ export interface LoadOptions {
   contextSize?: number;
   /** Most tokens evaluated per llama_decode call. Default: min(512, contextSize). */
   batchSize?: number;
-  /** CPU threads. Default: the machine's available parallelism. */
+  /** CPU threads. Default: the physical cores available to the process. */
   threads?: number;
   /** Layers to offload to a GPU (builds with a GPU backend): a count, or 'all' (default). */
   gpuLayers?: number | 'all';
@@ -198,7 +198,7 @@ export class LlamaModel {
     rejectUnknown('LlamaModel.load options', opts, LOAD_OPTIONS);
     const contextSize = optionalInteger('contextSize', opts.contextSize, 1, 1 << 24);
     const batchSize = optionalInteger('batchSize', opts.batchSize, 1, 1 << 24);
-    const threads = optionalInteger('threads', opts.threads, 1, 1024) ?? availableParallelism();
+    const threads = optionalInteger('threads', opts.threads, 1, 1024) ?? defaultThreads();
     const gpuLayers = opts.gpuLayers === 'all' ? -1 : (optionalInteger('gpuLayers', opts.gpuLayers, 0, 1 << 20) ?? -1);
     const vocabOnly = optionalBoolean('vocabOnly', opts.vocabOnly) ?? false;
     const useMmap = optionalBoolean('useMmap', opts.useMmap) ?? true;

@@ -1,6 +1,7 @@
 // Context handle, its state and lease (see Context.h).
 #include "Context.h"
 
+#include <algorithm>
 #include <string>
 #include <thread>
 

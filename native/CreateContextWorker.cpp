@@ -47,6 +47,10 @@ class CreateContextWorker : public PromiseWorker {
     }
 
     Napi::Value Result(Napi::Env env) override {
+        if (model_->disposed) {
+            // The model was disposed while its context was being created: it must not outlive it.
+            throw MakeError(env, ErrorCode::Disposed, "the model was disposed while the context was being created");
+        }
         auto state = std::make_shared<ContextState>(model_, ctx_, threadpool_);
         ctx_ = nullptr;  // owned by the state from here
         threadpool_ = nullptr;

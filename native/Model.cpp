@@ -216,6 +216,7 @@ Napi::Value Model::Dispose(const Napi::CallbackInfo & info) {
             }
         }
         state_->contexts.clear();
+        state_->disposed = true;
         state_.reset();
     }
     return info.Env().Undefined();

@@ -1,4 +1,5 @@
 // model.tokenize(): llama_tokenize on a worker thread (count, then fill).
+#include <algorithm>
 #include <climits>
 
 #include "Model.h"
@@ -26,8 +27,9 @@ class TokenizeWorker : public PromiseWorker {
             return;
         }
         const auto length = static_cast<int32_t>(text_.size());
-        // A first guess that fits most texts; llama_tokenize returns -needed when it is short.
-        tokens_.resize(text_.size() / 2 + 8);
+        // A first guess that fits most texts (bounded, so a huge text does not reserve gigabytes
+        // up front); llama_tokenize returns -needed when it is short.
+        tokens_.resize(std::min<size_t>(text_.size() / 2 + 8, size_t{ 1 } << 22));
         int32_t n = llama_tokenize(model_->vocab, text_.data(), length, tokens_.data(), static_cast<int32_t>(tokens_.size()),
                                    add_special_, parse_special_);
         if (n < 0 && n != INT32_MIN) {

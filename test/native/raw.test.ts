@@ -126,6 +126,13 @@ describe('raw addon', () => {
     own.dispose();
   });
 
+  test('disposing a model while its context is being created rejects the creation with DISPOSED', async () => {
+    const own = await addon.loadModel(path, {});
+    const creation = own.createContext({ contextSize: 64 });
+    own.dispose();
+    await expect(creation).rejects.toMatchObject({ code: 'DISPOSED' });
+  });
+
   test('an AbortToken stops a decode with ABORTED', async () => {
     const context = await model.createContext({ contextSize: 4096, batchSize: 16 });
     try {
