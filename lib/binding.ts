@@ -16,6 +16,7 @@ export type NativeErrorCode =
   | 'TOKENIZE_FAILED'
   | 'DECODE_FAILED'
   | 'SAMPLER_FAILED'
+  | 'INVALID_GRAMMAR'
   | 'VOCAB_ONLY'
   | 'BUSY'
   | 'DISPOSED'

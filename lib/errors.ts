@@ -14,6 +14,7 @@ export const LLAMA_ERROR_CODES = [
   'TOKENIZE_FAILED',
   'DECODE_FAILED',
   'SAMPLER_FAILED',
+  'INVALID_GRAMMAR',
   'VOCAB_ONLY',
   'BUSY',
   'DISPOSED',
@@ -27,6 +28,7 @@ export const LLAMA_ERROR_CODES = [
  * - `MODEL_NOT_FOUND`, `INVALID_MODEL_FILE`, `MODEL_LOAD_FAILED`: the model file;
  * - `CONTEXT_CREATE_FAILED` (often memory), `CONTEXT_OVERFLOW` (a prompt longer than the context);
  * - `TOKENIZE_FAILED`, `DECODE_FAILED`, `SAMPLER_FAILED`: llama.cpp refused the work;
+ * - `INVALID_GRAMMAR`: a GBNF grammar (or a JSON schema's) that llama.cpp cannot use;
  * - `VOCAB_ONLY`: generation on a model loaded with `vocabOnly`;
  * - `DISPOSED`: a call after (or during) `dispose()`; `BUSY`: raw-API misuse (one operation per context);
  * - `ABORTED`: an AbortSignal fired; `NATIVE_ERROR`: an unexpected failure inside llama.cpp.

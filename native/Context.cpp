@@ -7,6 +7,7 @@
 
 #include "AbortToken.h"
 #include "AddonData.h"
+#include "Engine.h"
 #include "Model.h"
 #include "Promises.h"
 #include "Sampler.h"
@@ -34,7 +35,20 @@ ContextState::ContextState(std::shared_ptr<ModelState> owner, llama_context * co
 
 ContextState::~ContextState() { Free(); }
 
+Engine & ContextState::EngineFor(Napi::Env env) {
+    if (!engine_) {
+        engine_ = std::make_unique<Engine>(env, *this);
+    }
+    return *engine_;
+}
+
+size_t ContextState::EngineActive() const { return engine_ ? engine_->Active() : 0; }
+
 void ContextState::Free() {
+    if (engine_) {
+        engine_->Stop();  // aborts a decode in flight (disposed is set), joins the engine thread
+        engine_.reset();
+    }
     if (ctx != nullptr) {
         llama_free(ctx);
         ctx = nullptr;
@@ -67,6 +81,9 @@ bool ContextState::ShouldStop() const {
     if (disposed.load(std::memory_order_relaxed)) {
         return true;
     }
+    if (engine_ && engine_->BatchAborted()) {
+        return true;
+    }
     std::atomic<bool> * abort = active_abort.load(std::memory_order_acquire);
     return abort != nullptr && abort->load(std::memory_order_relaxed);
 }
@@ -75,8 +92,11 @@ ContextLease ContextLease::Acquire(Napi::Env env, std::shared_ptr<ContextState> 
     if (!state || state->disposed.load()) {
         Throw(env, ErrorCode::Disposed, "the context has been disposed");
     }
-    if (state->busy) {
+    if (state->busy || state->EngineActive() > 0) {
         Throw(env, ErrorCode::Busy, "the context is busy with another operation; await it first");
+    }
+    if (state->engine_) {
+        state->engine_->InvalidateCache();  // raw operations change the memory behind the engine
     }
     state->busy = true;
     state->active_abort.store(abort, std::memory_order_release);
@@ -168,9 +188,8 @@ std::shared_ptr<ContextState> Context::LiveOrThrow(Napi::Env env) const {
 
 llama_context * Context::IdleOrThrow(Napi::Env env) const {
     std::shared_ptr<ContextState> state = LiveOrThrow(env);
-    if (state->busy) {
-        Throw(env, ErrorCode::Busy, "the context is busy with another operation; await it first");
-    }
+    // Acquiring and releasing a lease at once: the same checks, and the engine forgets its cache.
+    ContextLease::Acquire(env, state, nullptr).Release();
     return state->ctx;
 }
 
@@ -216,22 +235,26 @@ Napi::Value Context::Generate(const Napi::CallbackInfo & info) {
         Napi::Env env = info.Env();
         std::shared_ptr<ContextState> state = LiveOrThrow(env);
         Napi::Object options = OptionsObject(env, info[0], "options");
-        GenerateRequest request;
-        request.prompt = ReadTokens(env, options.Get("tokens"), *state->model, "tokens");
-        if (request.prompt.empty()) {
+        auto request = std::make_unique<GenerationRequest>();
+        request->prompt = ReadTokens(env, options.Get("tokens"), *state->model, "tokens");
+        if (request->prompt.empty()) {
             Throw(env, ErrorCode::InvalidArgument, "tokens (the prompt) must not be empty");
         }
-        request.max_tokens = static_cast<int32_t>(ReadInteger(env, options, "maxTokens", INT32_MAX, 0, INT32_MAX));
-        request.special = ReadBool(env, options, "special", false);
-        request.sampling = ReadSamplingParams(env, OptionsObject(env, options.Get("sampling"), "sampling"), *state->model);
+        request->max_tokens = static_cast<int32_t>(ReadInteger(env, options, "maxTokens", INT32_MAX, 0, INT32_MAX));
+        request->special = ReadBool(env, options, "special", false);
+        request->sampling = ReadSamplingParams(env, OptionsObject(env, options.Get("sampling"), "sampling"), *state->model);
+        request->stops = StopMatcher(ReadStrings(env, options, "stop"));
         Napi::Value on_token = info[1];
         if (!on_token.IsUndefined() && !on_token.IsNull() && !on_token.IsFunction()) {
             Throw(env, ErrorCode::InvalidArgument, "onToken must be a function");
         }
-        AbortFlag abort = AbortToken::FlagOf(env, info[2]);
-        ContextLease lease = ContextLease::Acquire(env, state, abort.get());
-        return StartGenerate(env, std::move(lease), std::move(request),
-                             on_token.IsFunction() ? on_token.As<Napi::Function>() : Napi::Function(), std::move(abort));
+        request->stream = on_token.IsFunction();
+        request->abort = AbortToken::FlagOf(env, info[2]);
+        if (state->busy) {
+            Throw(env, ErrorCode::Busy, "the context is busy with another operation; await it first");
+        }
+        return state->EngineFor(env).Submit(env, std::move(request),
+                                            on_token.IsFunction() ? on_token.As<Napi::Function>() : Napi::Function());
     });
 }
 

@@ -1,6 +1,8 @@
 // Context: the JS handle of a llama_context (one owner: ContextState).
 // Contract: each context owns a persistent ggml thread pool, so a decode on any libuv thread runs on
-// the same CPU threads (no thread spawned per decode). One operation at a time uses a context (ContextLease, acquired on the main thread;
+// the same CPU threads (no thread spawned per decode). generate() requests go to the context's
+// batching engine (Engine.h); raw operations (decode, sample, memory*) are refused with BUSY while it
+// holds requests, and vice versa. One raw operation at a time uses a context (ContextLease, acquired on the main thread;
 // a second call while one runs rejects with BUSY). dispose() marks the state disposed at once:
 // the running operation is aborted through llama.cpp's abort callback and its own checks, and
 // the llama_context is freed on the main thread as soon as no operation holds it. The state
@@ -18,6 +20,7 @@
 namespace llama_napi {
 
 struct ModelState;
+class Engine;
 
 struct ContextState {
     std::shared_ptr<ModelState> model;
@@ -37,6 +40,11 @@ struct ContextState {
     /** Whether llama_get_logits_ith(ctx, index) has logits to read. */
     bool HasLogits(int32_t index) const;
 
+    /** The batching engine that runs generate() requests; started on the first one. Main thread. */
+    Engine & EngineFor(Napi::Env env);
+    /** Requests the engine holds (0 without an engine). Main thread. */
+    size_t EngineActive() const;
+
     /** Takes ownership of `context` and `pool`, and attaches the pool to the context. */
     ContextState(std::shared_ptr<ModelState> owner, llama_context * context, ggml_threadpool * pool);
     ~ContextState();
@@ -51,6 +59,7 @@ struct ContextState {
    private:
     friend class ContextLease;
     void Free();
+    std::unique_ptr<Engine> engine_;
 };
 
 /** Exclusive use of a context by one operation; released (on the main thread) by Release() or

@@ -1,9 +1,9 @@
-// Carries events from a worker thread to a JS callback on the main thread through a
-// thread-safe function, batched: Push() never blocks, and one wake-up drains every pending event.
-// Contract: create, Drain() and Close() on the main thread; Push() and Failed() from any thread.
-// The channel is shared by its worker and the thread-safe function, so a wake-up that arrives
-// after the worker is gone finds a live (empty) channel. If the callback throws, the error is
-// kept, Failed() turns true, and later events are dropped.
+// Carries events from other threads to a handler on the main thread through a thread-safe
+// function, batched: Push() never blocks, and one wake-up drains every pending event.
+// Contract: Create(), Drain(), Ref()/Unref() and Close() on the main thread; Push() and Failed()
+// from any thread. The channel is shared by its owners and the thread-safe function, so a wake-up
+// that arrives after an owner is gone finds a live (empty) channel. If the handler throws, the
+// error is kept, Failed() turns true, and later events are dropped.
 #pragma once
 
 #include <napi.h>
@@ -18,18 +18,27 @@
 namespace llama_napi {
 
 template <typename Event>
-class EventChannel : public std::enable_shared_from_this<EventChannel<Event>> {
+class EventChannel {
    public:
-    /** Turns one event into the callback's single argument. Main thread. */
-    using ToJs = std::function<Napi::Value(Napi::Env, Event &)>;
+    /** Handles one event on the main thread; may throw a Napi::Error. */
+    using Handler = std::function<void(Napi::Env, Event &)>;
 
-    static std::shared_ptr<EventChannel> Create(Napi::Env env, Napi::Function callback, const char * name,
-                                                ToJs to_js, bool coalesce = false) {
-        std::shared_ptr<EventChannel> channel(new EventChannel(callback, std::move(to_js), coalesce));
+    static std::shared_ptr<EventChannel> Create(Napi::Env env, const char * name, Handler handler, bool coalesce = false) {
+        std::shared_ptr<EventChannel> channel(new EventChannel(std::move(handler), coalesce));
         auto * holder = new std::shared_ptr<EventChannel>(channel);
-        channel->tsfn_ = Tsfn::New(env, callback, name, 0, 1, holder,
-                                   [](Napi::Env, void *, std::shared_ptr<EventChannel> * h) { delete h; });
+        channel->tsfn_ = Tsfn::New(env, name, 0, 1, holder, [](Napi::Env, void *, std::shared_ptr<EventChannel> * h) { delete h; });
         return channel;
+    }
+
+    /** A channel whose events are the single argument of a JS callback. */
+    static std::shared_ptr<EventChannel> ForCallback(Napi::Env env, Napi::Function callback, const char * name,
+                                                     std::function<Napi::Value(Napi::Env, Event &)> to_js,
+                                                     bool coalesce = false) {
+        auto reference = std::make_shared<Napi::FunctionReference>(Napi::Persistent(callback));
+        return Create(
+            env, name,
+            [reference, to_js = std::move(to_js)](Napi::Env e, Event & event) { reference->Call({ to_js(e, event) }); },
+            coalesce);
     }
 
     /** Queues an event; wakes the main thread if nothing was pending. Any thread. */
@@ -48,7 +57,7 @@ class EventChannel : public std::enable_shared_from_this<EventChannel<Event>> {
         }
     }
 
-    /** Delivers every pending event to the callback. Main thread. */
+    /** Handles every pending event. Main thread. */
     void Drain(Napi::Env env) {
         std::vector<Event> events;
         {
@@ -62,7 +71,7 @@ class EventChannel : public std::enable_shared_from_this<EventChannel<Event>> {
         size_t first = coalesce_ ? events.size() - 1 : 0;
         for (size_t i = first; i < events.size(); ++i) {
             try {
-                callback_.Call({ to_js_(env, events[i]) });
+                handler_(env, events[i]);
             } catch (const Napi::Error & error) {
                 error_ = Napi::Persistent(static_cast<Napi::Value>(error.Value()));
                 failed_.store(true);
@@ -71,7 +80,11 @@ class EventChannel : public std::enable_shared_from_this<EventChannel<Event>> {
         }
     }
 
-    /** Delivers what is left and lets the thread-safe function go. Main thread, once. */
+    /** Lets the process exit while the channel is idle (Unref) or keeps it alive (Ref). */
+    void Ref(Napi::Env env) { tsfn_.Ref(env); }
+    void Unref(Napi::Env env) { tsfn_.Unref(env); }
+
+    /** Handles what is left and lets the thread-safe function go. Main thread, once. */
     void Close(Napi::Env env) {
         if (closed_) {
             return;
@@ -81,9 +94,19 @@ class EventChannel : public std::enable_shared_from_this<EventChannel<Event>> {
         tsfn_.Release();
     }
 
+    /** Lets the thread-safe function go without draining here: events already queued are still
+     *  delivered by it. Any thread that will not Push() again; once. */
+    void Release() {
+        if (closed_) {
+            return;
+        }
+        closed_ = true;
+        tsfn_.Release();
+    }
+
     bool Failed() const { return failed_.load(); }
 
-    /** The error the callback threw, if any. Main thread. */
+    /** The error the handler threw, if any. Main thread. */
     Napi::Value Error(Napi::Env env) const { return error_.IsEmpty() ? env.Undefined() : error_.Value(); }
 
    private:
@@ -96,11 +119,9 @@ class EventChannel : public std::enable_shared_from_this<EventChannel<Event>> {
 
     using Tsfn = Napi::TypedThreadSafeFunction<std::shared_ptr<EventChannel>, std::nullptr_t, CallJs>;
 
-    EventChannel(Napi::Function callback, ToJs to_js, bool coalesce)
-        : callback_(Napi::Persistent(callback)), to_js_(std::move(to_js)), coalesce_(coalesce) {}
+    EventChannel(Handler handler, bool coalesce) : handler_(std::move(handler)), coalesce_(coalesce) {}
 
-    Napi::FunctionReference callback_;
-    ToJs to_js_;
+    Handler handler_;
     bool coalesce_;
     Tsfn tsfn_;
     std::mutex mutex_;

@@ -17,7 +17,7 @@ class LoadModelWorker : public PromiseWorker {
     LoadModelWorker(Napi::Env env, LoadModelRequest request, Napi::Function on_progress, AbortFlag abort)
         : PromiseWorker(env, "llama-napi:loadModel"), request_(std::move(request)), abort_(std::move(abort)) {
         if (!on_progress.IsEmpty()) {
-            progress_ = EventChannel<float>::Create(
+            progress_ = EventChannel<float>::ForCallback(
                 env, on_progress, "llama-napi:loadModel:progress",
                 [](Napi::Env e, float & fraction) -> Napi::Value { return Napi::Number::New(e, fraction); },
                 /*coalesce=*/true);

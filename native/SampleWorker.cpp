@@ -1,5 +1,6 @@
 // context.sample(): llama_sampler_sample on the context's current logits, on a worker thread.
 #include "Context.h"
+#include "Model.h"
 #include "PromiseWorker.h"
 #include "Workers.h"
 
@@ -15,7 +16,12 @@ class SampleWorker : public PromiseWorker {
    protected:
     void Run() override {
         // The index was checked against the last decode (ContextState::HasLogits) before queueing.
-        token_ = llama_sampler_sample(sampler_->chain, context_->ctx, index_);
+        std::vector<llama_token_data> scratch;
+        std::string error;
+        token_ = SampleToken(sampler_->chain, context_->ctx, index_, context_->model->n_vocab, scratch, error);
+        if (token_ == LLAMA_TOKEN_NULL) {
+            Fail(ErrorCode::SamplerFailed, error);
+        }
     }
 
     void Settle() override {

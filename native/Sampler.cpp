@@ -5,6 +5,7 @@
 #include <string>
 
 #include "AddonData.h"
+#include "Log.h"
 #include "Model.h"
 #include "Tokens.h"
 #include "errors.h"
@@ -23,6 +24,24 @@ SamplingParams ReadSamplingParams(Napi::Env env, Napi::Object options, const Mod
     params.frequency_penalty = static_cast<float>(ReadNumber(env, options, "frequencyPenalty", params.frequency_penalty, -1e6, 1e6));
     params.presence_penalty = static_cast<float>(ReadNumber(env, options, "presencePenalty", params.presence_penalty, -1e6, 1e6));
     params.seed = static_cast<uint32_t>(ReadInteger(env, options, "seed", params.seed, 0, UINT32_MAX));
+    Napi::Value grammar = options.Get("grammar");
+    if (!grammar.IsUndefined()) {
+        if (!grammar.IsString()) {
+            Throw(env, ErrorCode::InvalidArgument, "grammar must be a string (GBNF)");
+        }
+        params.grammar = grammar.As<Napi::String>().Utf8Value();
+        std::string problem = CheckGrammarText(params.grammar);
+        if (!problem.empty()) {
+            Throw(env, ErrorCode::InvalidGrammar, problem);
+        }
+    }
+    Napi::Value root = options.Get("grammarRoot");
+    if (!root.IsUndefined()) {
+        if (!root.IsString() || root.As<Napi::String>().Utf8Value().empty()) {
+            Throw(env, ErrorCode::InvalidArgument, "grammarRoot must be a non-empty string");
+        }
+        params.grammar_root = root.As<Napi::String>().Utf8Value();
+    }
 
     Napi::Value bias = options.Get("logitBias");
     if (!bias.IsUndefined()) {
@@ -46,12 +65,12 @@ SamplingParams ReadSamplingParams(Napi::Env env, Napi::Object options, const Mod
     return params;
 }
 
-llama_sampler * BuildSamplerChain(const SamplingParams & params, const ModelState & model, std::string & error) {
+llama_sampler * BuildSamplerChain(const SamplingParams & params, const ModelState & model, NativeFailure & failure) {
     llama_sampler_chain_params chain_params = llama_sampler_chain_default_params();
     chain_params.no_perf = true;
     llama_sampler * chain = llama_sampler_chain_init(chain_params);
     if (chain == nullptr) {
-        error = "could not create a sampler chain";
+        failure = { ErrorCode::SamplerFailed, "could not create a sampler chain" };
         return nullptr;
     }
     // Each added sampler is owned by the chain; a null one means llama.cpp refused the params.
@@ -63,6 +82,18 @@ llama_sampler * BuildSamplerChain(const SamplingParams & params, const ModelStat
         }
         llama_sampler_chain_add(chain, sampler);
     };
+    // The grammar comes first, on the whole vocabulary, so the samplers after it only ever see
+    // tokens it allows (a token it forbids would make llama.cpp abort when accepted).
+    if (!params.grammar.empty()) {
+        LogCapture log;
+        llama_sampler * grammar = llama_sampler_init_grammar(model.vocab, params.grammar.c_str(), params.grammar_root.c_str());
+        if (grammar == nullptr) {
+            llama_sampler_free(chain);
+            failure = { ErrorCode::InvalidGrammar, log.Describe("llama.cpp rejected the grammar") };
+            return nullptr;
+        }
+        llama_sampler_chain_add(chain, grammar);
+    }
     if (!params.logit_bias.empty()) {
         add(llama_sampler_init_logit_bias(model.n_vocab, static_cast<int32_t>(params.logit_bias.size()),
                                           params.logit_bias.data()));
@@ -86,10 +117,63 @@ llama_sampler * BuildSamplerChain(const SamplingParams & params, const ModelStat
     }
     if (!ok) {
         llama_sampler_free(chain);
-        error = "llama.cpp rejected the sampling parameters";
+        failure = { ErrorCode::SamplerFailed, "llama.cpp rejected the sampling parameters" };
         return nullptr;
     }
     return chain;
+}
+
+std::string CheckGrammarText(const std::string & grammar) {
+    constexpr size_t kMaxBytes = 4u << 20;
+    constexpr int kMaxDepth = 200;
+    if (grammar.size() > kMaxBytes) {
+        return "the grammar is larger than 4 MiB";
+    }
+    if (grammar.find('\0') != std::string::npos) {
+        return "the grammar contains a NUL character";
+    }
+    int depth = 0;
+    for (size_t i = 0; i < grammar.size(); ++i) {
+        const char c = grammar[i];
+        if (c == '#') {
+            while (i < grammar.size() && grammar[i] != '\n') ++i;
+        } else if (c == '"' || c == '[') {
+            const char close = c == '"' ? '"' : ']';
+            for (++i; i < grammar.size() && grammar[i] != close; ++i) {
+                if (grammar[i] == '\\') ++i;
+            }
+        } else if (c == '(') {
+            if (++depth > kMaxDepth) {
+                return "the grammar nests groups deeper than " + std::to_string(kMaxDepth) + " levels";
+            }
+        } else if (c == ')') {
+            depth = depth > 0 ? depth - 1 : 0;
+        }
+    }
+    return std::string();
+}
+
+llama_token SampleToken(llama_sampler * chain, llama_context * ctx, int32_t index, int32_t n_vocab,
+                        std::vector<llama_token_data> & scratch, std::string & error) {
+    const float * logits = llama_get_logits_ith(ctx, index);
+    if (logits == nullptr) {
+        error = "no logits at output index " + std::to_string(index);
+        return LLAMA_TOKEN_NULL;
+    }
+    scratch.resize(static_cast<size_t>(n_vocab));
+    for (llama_token token = 0; token < n_vocab; ++token) {
+        scratch[token] = llama_token_data{ token, logits[token], 0.0f };
+    }
+    llama_token_data_array candidates = { scratch.data(), scratch.size(), -1, false };
+    llama_sampler_apply(chain, &candidates);
+    if (candidates.selected < 0 || candidates.selected >= static_cast<int64_t>(candidates.size) ||
+        std::isinf(candidates.data[candidates.selected].logit) || std::isnan(candidates.data[candidates.selected].logit)) {
+        error = "no token is allowed here (the grammar or the logit bias rules every token out)";
+        return LLAMA_TOKEN_NULL;
+    }
+    const llama_token token = candidates.data[candidates.selected].id;
+    llama_sampler_accept(chain, token);
+    return token;
 }
 
 SamplerState::SamplerState(std::shared_ptr<ModelState> owner, llama_sampler * sampler_chain)
@@ -156,10 +240,10 @@ Sampler::Sampler(const Napi::CallbackInfo & info) : Napi::ObjectWrap<Sampler>(in
     Napi::Env env = info.Env();
     std::shared_ptr<ModelState> model = Model::StateOf(env, info[0], "model");
     SamplingParams params = ReadSamplingParams(env, OptionsObject(env, info[1], "params"), *model);
-    std::string error;
-    llama_sampler * chain = BuildSamplerChain(params, *model, error);
+    NativeFailure failure;
+    llama_sampler * chain = BuildSamplerChain(params, *model, failure);
     if (chain == nullptr) {
-        Throw(env, ErrorCode::SamplerFailed, error);
+        Throw(env, failure.code, failure.message);
     }
     state_ = std::make_shared<SamplerState>(std::move(model), chain);
     info.This().As<Napi::Object>().TypeTag(&kTypeTag);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "errors.h"
 #include "llama.h"
 
 namespace llama_napi {
@@ -30,13 +31,28 @@ struct SamplingParams {
     float presence_penalty = 0.0f;
     uint32_t seed = LLAMA_DEFAULT_SEED;
     std::vector<llama_logit_bias> logit_bias;
+    /** GBNF; empty: unconstrained. */
+    std::string grammar;
+    std::string grammar_root = "root";
 };
+
+/** Checks a GBNF text before llama.cpp parses it: size, and nesting depth (llama.cpp's parser
+ *  recurses once per level, so a deep one would overflow the stack). Empty string: fine. */
+std::string CheckGrammarText(const std::string & grammar);
+
+/** Samples from the logits of batch output `index` with `chain`, like llama_sampler_sample, but
+ *  refuses (returns LLAMA_TOKEN_NULL and sets `error`) when no token is allowed — e.g. a grammar
+ *  at a dead end — instead of accepting one, which would abort inside llama.cpp. Any thread that
+ *  holds the context. */
+llama_token SampleToken(llama_sampler * chain, llama_context * ctx, int32_t index, int32_t n_vocab,
+                        std::vector<llama_token_data> & scratch, std::string & error);
 
 /** Sampling params from a JS object (camelCase keys); throws INVALID_ARGUMENT. Main thread. */
 SamplingParams ReadSamplingParams(Napi::Env env, Napi::Object options, const ModelState & model);
 
-/** Builds a chain for `params` (thread-agnostic). Returns nullptr and sets `error` on failure. */
-llama_sampler * BuildSamplerChain(const SamplingParams & params, const ModelState & model, std::string & error);
+/** Builds a chain for `params` (thread-agnostic). Returns nullptr and sets `failure` (INVALID_GRAMMAR
+ *  or SAMPLER_FAILED) when llama.cpp refuses the parameters. */
+llama_sampler * BuildSamplerChain(const SamplingParams & params, const ModelState & model, NativeFailure & failure);
 
 struct SamplerState {
     std::shared_ptr<ModelState> model;

@@ -114,6 +114,26 @@ bool ReadBool(Napi::Env env, Napi::Object options, const char * key, bool fallba
     return value.As<Napi::Boolean>().Value();
 }
 
+std::vector<std::string> ReadStrings(Napi::Env env, Napi::Object options, const char * key) {
+    std::vector<std::string> strings;
+    Napi::Value value = OptionValue(options, key);
+    if (value.IsUndefined()) {
+        return strings;
+    }
+    if (!value.IsArray()) {
+        Throw(env, ErrorCode::InvalidArgument, std::string(key) + " must be an array of strings");
+    }
+    Napi::Array array = value.As<Napi::Array>();
+    for (uint32_t i = 0; i < array.Length(); ++i) {
+        Napi::Value item = array.Get(i);
+        if (!item.IsString()) {
+            Throw(env, ErrorCode::InvalidArgument, std::string(key) + "[" + std::to_string(i) + "] must be a string");
+        }
+        strings.push_back(item.As<Napi::String>().Utf8Value());
+    }
+    return strings;
+}
+
 Napi::Object OptionsObject(Napi::Env env, Napi::Value value, const char * what) {
     if (value.IsUndefined() || value.IsNull()) {
         return Napi::Object::New(env);

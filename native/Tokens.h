@@ -31,6 +31,8 @@ int64_t ReadInteger(Napi::Env env, Napi::Object options, const char * key, int64
 double ReadNumber(Napi::Env env, Napi::Object options, const char * key, double fallback, double min, double max);
 /** Reads an optional boolean option. */
 bool ReadBool(Napi::Env env, Napi::Object options, const char * key, bool fallback);
+/** Reads an optional array of strings (empty when absent); throws INVALID_ARGUMENT. */
+std::vector<std::string> ReadStrings(Napi::Env env, Napi::Object options, const char * key);
 /** Returns value as an object, or an empty object for undefined; throws for anything else. */
 Napi::Object OptionsObject(Napi::Env env, Napi::Value value, const char * what);
 

@@ -58,17 +58,4 @@ Napi::Promise StartDecode(Napi::Env env, ContextLease context, DecodeRequest req
 /** Samples from the logits of output `index` (-1: the last); resolves with the token id. */
 Napi::Promise StartSample(Napi::Env env, ContextLease context, SamplerLease sampler, int32_t index);
 
-struct GenerateRequest {
-    std::vector<llama_token> prompt;
-    int32_t max_tokens = 0;
-    bool special = false;
-    SamplingParams sampling;
-};
-/** The whole generation loop in the worker: clears the context's memory, evaluates the prompt,
- *  then samples, detokenizes and decodes token by token until end-of-generation, maxTokens,
- *  a full context or abort. `on_token` (may be empty) gets { token, text } with whole UTF-8
- *  characters, delivered in batches. Resolves with { tokens, text, stopReason, timings }. */
-Napi::Promise StartGenerate(Napi::Env env, ContextLease context, GenerateRequest request, Napi::Function on_token,
-                            AbortFlag abort);
-
 }  // namespace llama_napi

@@ -18,6 +18,7 @@
     X(TokenizeFailed, "TOKENIZE_FAILED")           \
     X(DecodeFailed, "DECODE_FAILED")               \
     X(SamplerFailed, "SAMPLER_FAILED")             \
+    X(InvalidGrammar, "INVALID_GRAMMAR")           \
     X(VocabOnly, "VOCAB_ONLY")                     \
     X(Busy, "BUSY")                                \
     X(Disposed, "DISPOSED")                        \
@@ -64,7 +65,7 @@ inline Napi::Promise RejectedPromise(Napi::Env env, ErrorCode code, const std::s
 
 /** An error raised on a worker thread, carried to the main thread as plain data. */
 struct NativeFailure {
-    ErrorCode code;
+    ErrorCode code = ErrorCode::NativeError;
     std::string message;
 };
 
