@@ -8,25 +8,23 @@ import {
   type NativeContext,
   type NativeModel,
   type NativeModelInfo,
-  type NativeSamplingParams,
 } from './binding.js';
 import { LlamaError, fromNative } from './errors.js';
 import { GgufFormatError, readGgufHeader } from './gguf/reader.js';
-import {
-  optionalBoolean,
-  optionalFunction,
-  optionalInteger,
-  optionalNumber,
-  optionalSignal,
-  optionsObject,
-  rejectUnknown,
-} from './options.js';
+import { parseGenerateOptions, type GenerateOptions, type TokenChunk } from './generation/options.js';
+import { TokenStream } from './generation/stream.js';
+import { optionalBoolean, optionalFunction, optionalInteger, optionalSignal, optionsObject, rejectUnknown } from './options.js';
 import { defaultThreads } from './threads.js';
 
 /** Options of {@link LlamaModel.load}. */
 export interface LoadOptions {
-  /** Tokens the context holds (prompt + output). Default: the model's training context, at most 4096. */
+  /** Tokens one request may hold (prompt + output). Default: the model's training context, at most 4096. */
   contextSize?: number;
+  /**
+   * Requests served at once (parallel sequences, batched into shared decodes); more callers wait
+   * in a queue. Each sequence holds `contextSize` tokens. Default 1.
+   */
+  sequences?: number;
   /** Most tokens evaluated per llama_decode call. Default: min(512, contextSize). */
   batchSize?: number;
   /** CPU threads. Default: the physical cores available to the process. */
@@ -61,36 +59,6 @@ export interface DetokenizeOptions {
   unparseSpecial?: boolean;
 }
 
-/** One generated token and the text it completes (whole UTF-8 characters only). */
-export interface TokenChunk {
-  token: number;
-  text: string;
-}
-
-/** Options of {@link LlamaModel.generate}. */
-export interface GenerateOptions {
-  /** Most tokens to generate. Default: until end of generation or a full context. */
-  maxTokens?: number;
-  /** 0 = greedy. Default 0.8. */
-  temperature?: number;
-  /** Keep the k most likely tokens (0 = off). Default 40. */
-  topK?: number;
-  /** Nucleus sampling (1 = off). Default 0.95. */
-  topP?: number;
-  /** Drop tokens below minP × the best token's probability (0 = off). Default 0.05. */
-  minP?: number;
-  /** Seed of the sampler's random draw: same seed, same output. Default: random. */
-  seed?: number;
-  /** Stops generation: the result has what was generated so far and `stopReason: 'abort'`. */
-  signal?: AbortSignal;
-  /** Called for each generated token, in order, before the promise resolves. */
-  onToken?: (chunk: TokenChunk) => void;
-  /** Parse special-token text in the prompt (as llama.cpp's tools do). Default true. */
-  parseSpecial?: boolean;
-  /** Add BOS/EOS to the prompt as the vocabulary asks. Default true. */
-  addSpecial?: boolean;
-}
-
 /**
  * Why generation stopped: an end-of-generation token (`eog`), `maxTokens`, an abort signal
  * (`abort`), a stop string (`stop`), or a context with no room for the next token (`contextFull`).
@@ -99,9 +67,17 @@ export type StopReason = 'eog' | 'maxTokens' | 'abort' | 'stop' | 'contextFull';
 
 export interface GenerateResult {
   text: string;
+  /** Every sampled token, the end-of-generation token excepted (a stop string's tokens included). */
   tokens: number[];
   stopReason: StopReason;
-  timings: { promptTokens: number; promptMs: number; generatedTokens: number; generateMs: number };
+  timings: {
+    promptTokens: number;
+    /** Prompt tokens whose cache an earlier request left and this one reused (not evaluated again). */
+    reusedTokens: number;
+    promptMs: number;
+    generatedTokens: number;
+    generateMs: number;
+  };
 }
 
 /** What llama.cpp knows of a loaded model. */
@@ -110,8 +86,7 @@ export interface ModelInfo extends Omit<NativeModelInfo, 'chatTemplate'> {
   chatTemplate?: string;
 }
 
-const LOAD_OPTIONS = ['contextSize', 'batchSize', 'threads', 'gpuLayers', 'vocabOnly', 'useMmap', 'flashAttention', 'onProgress', 'signal'] as const;
-const GENERATE_OPTIONS = ['maxTokens', 'temperature', 'topK', 'topP', 'minP', 'seed', 'signal', 'onToken', 'parseSpecial', 'addSpecial'] as const;
+const LOAD_OPTIONS = ['contextSize', 'sequences', 'batchSize', 'threads', 'gpuLayers', 'vocabOnly', 'useMmap', 'flashAttention', 'onProgress', 'signal'] as const;
 const TOKENIZE_OPTIONS = ['addSpecial', 'parseSpecial'] as const;
 const DETOKENIZE_OPTIONS = ['removeSpecial', 'unparseSpecial'] as const;
 
@@ -174,8 +149,6 @@ export class LlamaModel {
   readonly #model: NativeModel;
   readonly #context: NativeContext | null;
   readonly #contextSize: number;
-  /** The tail of the queue of generations (one context runs one at a time). */
-  #queue: Promise<unknown> = Promise.resolve();
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #abortTokens = new Set<NativeAbortToken>();
   #disposal: Promise<void> | undefined;
@@ -197,6 +170,7 @@ export class LlamaModel {
     const opts = optionsObject<LoadOptions>('options', options);
     rejectUnknown('LlamaModel.load options', opts, LOAD_OPTIONS);
     const contextSize = optionalInteger('contextSize', opts.contextSize, 1, 1 << 24);
+    const sequences = optionalInteger('sequences', opts.sequences, 1, 256) ?? 1;
     const batchSize = optionalInteger('batchSize', opts.batchSize, 1, 1 << 24);
     const threads = optionalInteger('threads', opts.threads, 1, 1024) ?? defaultThreads();
     const gpuLayers = opts.gpuLayers === 'all' ? -1 : (optionalInteger('gpuLayers', opts.gpuLayers, 0, 1 << 20) ?? -1);
@@ -229,8 +203,9 @@ export class LlamaModel {
     try {
       const context = await native(
         model.createContext({
-          contextSize: size,
-          batchSize: Math.min(batchSize ?? 512, size),
+          contextSize: size * sequences,
+          sequences,
+          batchSize: Math.min(batchSize ?? 512, size * sequences),
           threads,
           threadsBatch: threads,
           flashAttention: opts.flashAttention ?? 'auto',
@@ -240,14 +215,14 @@ export class LlamaModel {
         context.dispose();
         throw aborted('loading the model');
       }
-      return new LlamaModel(resolved, model, context, context.info().contextSize);
+      return new LlamaModel(resolved, model, context, context.info().sequenceSize);
     } catch (error) {
       model.dispose();
       throw error;
     }
   }
 
-  /** Tokens the context holds (0 for a vocabulary-only model). */
+  /** Tokens one request may hold (0 for a vocabulary-only model); llama.cpp rounds up to 256s. */
   get contextSize(): number {
     return this.#contextSize;
   }
@@ -282,62 +257,55 @@ export class LlamaModel {
     return this.#track(native(this.#model.detokenize(ids, { removeSpecial, unparseSpecial })));
   }
 
-  /** Generates a continuation of `prompt`. */
+  /**
+   * Generates a continuation of `prompt`. Concurrent calls share the model: up to `sequences` run
+   * batched together, the rest wait their turn.
+   */
   async generate(prompt: string, options: GenerateOptions = {}): Promise<GenerateResult> {
+    return this.#prepare(prompt, options).run();
+  }
+
+  /**
+   * Streams a continuation of `prompt`: `for await (const { text } of model.stream(prompt))`.
+   * Breaking out of the loop stops the generation; `.result` has the whole result.
+   */
+  stream(prompt: string, options: Omit<GenerateOptions, 'onToken'> = {}): TokenStream {
+    if (options !== null && typeof options === 'object' && 'onToken' in options) {
+      throw new LlamaError('INVALID_OPTION', 'stream() takes no onToken: iterate the stream instead');
+    }
+    const { run, abort } = this.#prepare(prompt, options);
+    return new TokenStream((push) => run(push), abort);
+  }
+
+  /** Checks the arguments of a generation at once, and returns how to run it. */
+  #prepare(prompt: string, options: GenerateOptions): { run: (onToken?: (chunk: TokenChunk) => void) => Promise<GenerateResult>; abort: () => void } {
     this.#assertLive();
     if (typeof prompt !== 'string') throw new LlamaError('INVALID_ARGUMENT', 'prompt must be a string');
-    const opts = optionsObject<GenerateOptions>('options', options);
-    rejectUnknown('generate options', opts, GENERATE_OPTIONS);
-    const maxTokens = optionalInteger('maxTokens', opts.maxTokens, 0, 2 ** 31 - 1);
-    const sampling: NativeSamplingParams = {};
-    const temperature = optionalNumber('temperature', opts.temperature, 0, 1e6);
-    const topK = optionalInteger('topK', opts.topK, 0, 2 ** 31 - 1);
-    const topP = optionalNumber('topP', opts.topP, 0, 1);
-    const minP = optionalNumber('minP', opts.minP, 0, 1);
-    const seed = optionalInteger('seed', opts.seed, 0, 2 ** 32 - 1);
-    if (temperature !== undefined) sampling.temperature = temperature;
-    if (topK !== undefined) sampling.topK = topK;
-    if (topP !== undefined) sampling.topP = topP;
-    if (minP !== undefined) sampling.minP = minP;
-    if (seed !== undefined) sampling.seed = seed;
-    const onToken = optionalFunction<(chunk: TokenChunk) => void>('onToken', opts.onToken);
-    const signal = optionalSignal('signal', opts.signal);
-    const parseSpecial = optionalBoolean('parseSpecial', opts.parseSpecial) ?? true;
-    const addSpecial = optionalBoolean('addSpecial', opts.addSpecial) ?? true;
+    const parsed = parseGenerateOptions(options, this.info.vocabSize);
     const context = this.#context;
     if (context === null) throw new LlamaError('VOCAB_ONLY', 'the model was loaded with vocabOnly: it cannot generate');
-    if (signal?.aborted) throw aborted('generation');
-
-    const tokens = await this.#track(native(this.#model.tokenize(prompt, { addSpecial, parseSpecial })));
-    if (tokens.length === 0) throw new LlamaError('INVALID_ARGUMENT', 'the prompt is empty (no tokens)');
-    if (tokens.length > this.#contextSize) {
-      throw new LlamaError(
-        'CONTEXT_OVERFLOW',
-        `the prompt has ${tokens.length} tokens, more than the context holds (${this.#contextSize}); load with a larger contextSize`,
-      );
-    }
-
-    return this.#track(
-      this.#serially(async () => {
-        this.#assertLive();
-        const token = new (addon().AbortToken)();
-        this.#abortTokens.add(token);
-        const stopListening = onSignal(signal, token);
-        try {
-          const request = { tokens, sampling, ...(maxTokens === undefined ? {} : { maxTokens }) };
-          const result = await native(context.generate(request, onToken ?? null, token));
-          return {
-            text: result.text,
-            tokens: Array.from(result.tokens),
-            stopReason: result.stopReason,
-            timings: result.timings,
-          };
-        } finally {
-          stopListening();
-          this.#abortTokens.delete(token);
+    const token = new (addon().AbortToken)();
+    const run = async (onToken?: (chunk: TokenChunk) => void): Promise<GenerateResult> => {
+      const stopListening = onSignal(parsed.signal, token);
+      this.#abortTokens.add(token);
+      try {
+        const tokens = await this.#track(native(this.#model.tokenize(prompt, { addSpecial: parsed.addSpecial, parseSpecial: parsed.parseSpecial })));
+        if (tokens.length === 0) throw new LlamaError('INVALID_ARGUMENT', 'the prompt is empty (no tokens)');
+        if (tokens.length > this.#contextSize) {
+          throw new LlamaError(
+            'CONTEXT_OVERFLOW',
+            `the prompt has ${tokens.length} tokens, more than the context holds (${this.#contextSize}); load with a larger contextSize`,
+          );
         }
-      }),
-    );
+        this.#assertLive();
+        const result = await this.#track(native(context.generate({ ...parsed.request, tokens }, onToken ?? parsed.onToken ?? null, token)));
+        return { text: result.text, tokens: Array.from(result.tokens), stopReason: result.stopReason, timings: result.timings };
+      } finally {
+        stopListening();
+        this.#abortTokens.delete(token);
+      }
+    };
+    return { run, abort: () => token.abort() };
   }
 
   /**
@@ -362,13 +330,6 @@ export class LlamaModel {
 
   #assertLive(): void {
     if (this.#disposal !== undefined) throw new LlamaError('DISPOSED', 'the model has been disposed');
-  }
-
-  /** Runs `operation` after every earlier queued one has settled. */
-  #serially<T>(operation: () => Promise<T>): Promise<T> {
-    const result = this.#queue.then(operation, operation);
-    this.#queue = result.catch(() => undefined);
-    return result;
   }
 
   /** Remembers `operation` until it settles, so dispose() can wait for it. */

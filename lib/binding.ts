@@ -86,7 +86,10 @@ export interface NativeContextOptions {
 }
 
 export interface NativeContextInfo {
+  /** Tokens of the whole context (all sequences). */
   contextSize: number;
+  /** Tokens one sequence holds. */
+  sequenceSize: number;
   batchSize: number;
   ubatchSize: number;
   sequences: number;
@@ -109,9 +112,13 @@ export interface NativeSamplingParams {
   /** 0..2^32-1; 0xFFFFFFFF = random. */
   seed?: number;
   logitBias?: Array<[token: number, bias: number]>;
+  /** GBNF grammar the output must follow. */
+  grammar?: string;
+  /** Its start rule (default "root"). */
+  grammarRoot?: string;
 }
 
-export type NativeStopReason = 'eog' | 'maxTokens' | 'contextFull' | 'abort';
+export type NativeStopReason = 'eog' | 'maxTokens' | 'contextFull' | 'abort' | 'stop';
 
 export interface NativeGenerateRequest {
   tokens: Int32Array | number[];
@@ -119,13 +126,22 @@ export interface NativeGenerateRequest {
   /** Render special/control tokens in the text. */
   special?: boolean;
   sampling?: NativeSamplingParams;
+  /** Stop when the text contains one of these (not included in the text). */
+  stop?: string[];
 }
 
 export interface NativeGenerateResult {
   tokens: Int32Array;
   text: string;
   stopReason: NativeStopReason;
-  timings: { promptTokens: number; promptMs: number; generatedTokens: number; generateMs: number };
+  timings: {
+    promptTokens: number;
+    /** Prompt tokens whose cache was reused from an earlier request (not evaluated again). */
+    reusedTokens: number;
+    promptMs: number;
+    generatedTokens: number;
+    generateMs: number;
+  };
 }
 
 export interface NativeTokenChunk {

@@ -2,12 +2,12 @@
 export {
   LlamaModel,
   type DetokenizeOptions,
-  type GenerateOptions,
   type GenerateResult,
   type LoadOptions,
   type ModelInfo,
   type StopReason,
-  type TokenChunk,
   type TokenizeOptions,
 } from './LlamaModel.js';
+export type { GenerateOptions, SamplingOptions, TokenChunk } from './generation/options.js';
+export { TokenStream } from './generation/stream.js';
 export { LLAMA_ERROR_CODES, LlamaError, type LlamaErrorCode } from './errors.js';

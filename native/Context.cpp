@@ -290,6 +290,7 @@ Napi::Value Context::Info(const Napi::CallbackInfo & info) {
     result.Set("batchSize", Napi::Number::New(env, llama_n_batch(ctx)));
     result.Set("ubatchSize", Napi::Number::New(env, llama_n_ubatch(ctx)));
     result.Set("sequences", Napi::Number::New(env, llama_n_seq_max(ctx)));
+    result.Set("sequenceSize", Napi::Number::New(env, llama_n_ctx_seq(ctx)));
     result.Set("threads", Napi::Number::New(env, llama_n_threads(ctx)));
     result.Set("threadsBatch", Napi::Number::New(env, llama_n_threads_batch(ctx)));
     return result;
