@@ -41,6 +41,7 @@ DecodeOutcome DecodeTokens(ContextState & context, const llama_token * tokens, s
         }
         const int32_t status = llama_decode(ctx, batch);
         if (status == 2 || (status != 0 && context.ShouldStop())) {
+            log.Discard();  // llama.cpp reports the abort we asked for as an error
             outcome.ok = false;
             outcome.aborted = true;
             return outcome;

@@ -368,6 +368,9 @@ void Engine::Step() {
     const auto decoded = Clock::now();
 
     if (status != 0) {
+        if (status == 2) {
+            log.Discard();  // llama.cpp reports the abort we asked for as an error
+        }
         // Aborted (dispose, or every request in the batch aborted) or failed: the requests in this
         // batch end, and their sequences are cleared (a failed decode may leave part of it behind).
         const bool disposed = context_.disposed.load();

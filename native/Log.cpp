@@ -37,9 +37,11 @@ void OnLog(ggml_log_level level, const char * text, void *) {
     }
     const int rank = Rank(level);
     if (t_capturing && rank >= 3 && text != nullptr) {
+        // Held until the operation ends: printed then, or made part of its error instead.
         if (t_captured.size() < 4096) {
             t_captured += text;
         }
+        return;
     }
     if (rank >= g_threshold && text != nullptr) {
         std::fputs(text, stderr);
@@ -84,12 +86,16 @@ LogCapture::LogCapture() {
 
 LogCapture::~LogCapture() {
     t_capturing = false;
+    if (!consumed_ && !t_captured.empty() && g_threshold <= 3) {
+        std::fputs(t_captured.c_str(), stderr);
+    }
     t_captured.clear();
 }
 
 std::string LogCapture::Text() const { return Trim(t_captured); }
 
-std::string LogCapture::Describe(const std::string & fallback) const {
+std::string LogCapture::Describe(const std::string & fallback) {
+    consumed_ = true;
     std::string details = Text();
     return details.empty() ? fallback : fallback + ": " + details;
 }

@@ -12,7 +12,8 @@ namespace llama_napi {
  *  (none | error | warn | info | debug; default warn). */
 void InstallLogger();
 
-/** While alive, collects the warning and error lines logged on the current thread. */
+/** While alive, holds back the warning and error lines logged on the current thread: they are
+ *  printed when it ends, unless Describe() made them part of an error message instead. */
 class LogCapture {
    public:
     LogCapture();
@@ -22,8 +23,14 @@ class LogCapture {
 
     /** The captured lines, trimmed, joined with "; " (empty if none). */
     std::string Text() const;
-    /** `fallback` followed by the captured lines, if any. */
-    std::string Describe(const std::string & fallback) const;
+    /** `fallback` followed by the captured lines, if any; they are not printed then. */
+    std::string Describe(const std::string & fallback);
+
+    /** Drops the captured lines (an expected failure, such as a decode we aborted). */
+    void Discard() { consumed_ = true; }
+
+   private:
+    bool consumed_ = false;
 };
 
 }  // namespace llama_napi
