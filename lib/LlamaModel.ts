@@ -11,6 +11,8 @@ import {
 } from './binding.js';
 import { LlamaError, fromNative } from './errors.js';
 import { GgufFormatError, readGgufHeader } from './gguf/reader.js';
+import { parseJsonOutput } from './generation/json-output.js';
+import type { JsonSchema } from './generation/json-schema.js';
 import { parseGenerateOptions, type GenerateOptions, type TokenChunk } from './generation/options.js';
 import { TokenStream } from './generation/stream.js';
 import { optionalBoolean, optionalFunction, optionalInteger, optionalSignal, optionsObject, rejectUnknown } from './options.js';
@@ -78,6 +80,11 @@ export interface GenerateResult {
     generatedTokens: number;
     generateMs: number;
   };
+}
+
+/** A result of a generation constrained by a JSON Schema: `json` is the parsed, validated output. */
+export interface JsonGenerateResult<T> extends GenerateResult {
+  json: T;
 }
 
 /** What llama.cpp knows of a loaded model. */
@@ -261,6 +268,8 @@ export class LlamaModel {
    * Generates a continuation of `prompt`. Concurrent calls share the model: up to `sequences` run
    * batched together, the rest wait their turn.
    */
+  async generate<T = unknown>(prompt: string, options: GenerateOptions & { jsonSchema: JsonSchema }): Promise<JsonGenerateResult<T>>;
+  async generate(prompt: string, options?: GenerateOptions): Promise<GenerateResult>;
   async generate(prompt: string, options: GenerateOptions = {}): Promise<GenerateResult> {
     return this.#prepare(prompt, options).run();
   }
@@ -299,7 +308,10 @@ export class LlamaModel {
         }
         this.#assertLive();
         const result = await this.#track(native(context.generate({ ...parsed.request, tokens }, onToken ?? parsed.onToken ?? null, token)));
-        return { text: result.text, tokens: Array.from(result.tokens), stopReason: result.stopReason, timings: result.timings };
+        const output: GenerateResult = { text: result.text, tokens: Array.from(result.tokens), stopReason: result.stopReason, timings: result.timings };
+        if (parsed.jsonSchema === undefined) return output;
+        const withJson: JsonGenerateResult<unknown> = { ...output, json: parseJsonOutput(result.text, parsed.jsonSchema, result.stopReason) };
+        return withJson;
       } finally {
         stopListening();
         this.#abortTokens.delete(token);

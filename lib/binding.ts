@@ -17,6 +17,8 @@ export type NativeErrorCode =
   | 'DECODE_FAILED'
   | 'SAMPLER_FAILED'
   | 'INVALID_GRAMMAR'
+  | 'INVALID_JSON_SCHEMA'
+  | 'INVALID_JSON_OUTPUT'
   | 'VOCAB_ONLY'
   | 'BUSY'
   | 'DISPOSED'
@@ -157,6 +159,9 @@ export interface NativeModel {
   tokenToPiece(tokens: Int32Array | number[], options?: { special?: boolean }): Promise<Uint8Array[]>;
   isEog(token: number): boolean;
   createContext(options?: NativeContextOptions): Promise<NativeContext>;
+  /** Runs `tokens` through llama.cpp's grammar engine: how many it accepts in a row, and whether
+   *  the grammar can end right after all of them. */
+  grammarMatch(grammar: string, tokens: Int32Array | number[], options?: { root?: string }): Promise<{ accepted: number; complete: boolean }>;
   dispose(): void;
   readonly disposed: boolean;
 }

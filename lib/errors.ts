@@ -15,6 +15,8 @@ export const LLAMA_ERROR_CODES = [
   'DECODE_FAILED',
   'SAMPLER_FAILED',
   'INVALID_GRAMMAR',
+  'INVALID_JSON_SCHEMA',
+  'INVALID_JSON_OUTPUT',
   'VOCAB_ONLY',
   'BUSY',
   'DISPOSED',
@@ -29,6 +31,8 @@ export const LLAMA_ERROR_CODES = [
  * - `CONTEXT_CREATE_FAILED` (often memory), `CONTEXT_OVERFLOW` (a prompt longer than the context);
  * - `TOKENIZE_FAILED`, `DECODE_FAILED`, `SAMPLER_FAILED`: llama.cpp refused the work;
  * - `INVALID_GRAMMAR`: a GBNF grammar (or a JSON schema's) that llama.cpp cannot use;
+ * - `INVALID_JSON_SCHEMA`: a JSON schema (or a keyword of it) that cannot become a grammar;
+ * - `INVALID_JSON_OUTPUT`: output that does not parse or validate (e.g. cut off by maxTokens);
  * - `VOCAB_ONLY`: generation on a model loaded with `vocabOnly`;
  * - `DISPOSED`: a call after (or during) `dispose()`; `BUSY`: raw-API misuse (one operation per context);
  * - `ABORTED`: an AbortSignal fired; `NATIVE_ERROR`: an unexpected failure inside llama.cpp.

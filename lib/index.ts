@@ -3,6 +3,7 @@ export {
   LlamaModel,
   type DetokenizeOptions,
   type GenerateResult,
+  type JsonGenerateResult,
   type LoadOptions,
   type ModelInfo,
   type StopReason,
@@ -10,4 +11,5 @@ export {
 } from './LlamaModel.js';
 export type { GenerateOptions, SamplingOptions, TokenChunk } from './generation/options.js';
 export { TokenStream } from './generation/stream.js';
+export { jsonSchemaToGrammar, type JsonSchema } from './generation/json-schema.js';
 export { LLAMA_ERROR_CODES, LlamaError, type LlamaErrorCode } from './errors.js';

@@ -7,6 +7,7 @@
 #include "AddonData.h"
 #include "Context.h"
 #include "Promises.h"
+#include "Sampler.h"
 #include "Tokens.h"
 #include "Workers.h"
 #include "errors.h"
@@ -62,6 +63,7 @@ Napi::Function Model::Define(Napi::Env env) {
                            InstanceMethod<&Model::TokenToPiece>("tokenToPiece"),
                            InstanceMethod<&Model::IsEog>("isEog"),
                            InstanceMethod<&Model::CreateContext>("createContext"),
+                           InstanceMethod<&Model::GrammarMatch>("grammarMatch"),
                            InstanceMethod<&Model::Dispose>("dispose"),
                            InstanceAccessor<&Model::Disposed>("disposed"),
                        });
@@ -205,6 +207,31 @@ Napi::Value Model::CreateContext(const Napi::CallbackInfo & info) {
         }
         Napi::Object options = OptionsObject(env, info[0], "options");
         return StartCreateContext(env, std::move(state), ReadContextParams(env, options));
+    });
+}
+
+Napi::Value Model::GrammarMatch(const Napi::CallbackInfo & info) {
+    return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+        Napi::Env env = info.Env();
+        std::shared_ptr<ModelState> state = LiveOrThrow(env);
+        if (!info[0].IsString()) {
+            Throw(env, ErrorCode::InvalidArgument, "grammar must be a string (GBNF)");
+        }
+        std::string grammar = info[0].As<Napi::String>().Utf8Value();
+        std::string problem = CheckGrammarText(grammar);
+        if (!problem.empty()) {
+            Throw(env, ErrorCode::InvalidGrammar, problem);
+        }
+        std::vector<llama_token> tokens = ReadTokens(env, info[1], *state, "tokens");
+        Napi::Object options = OptionsObject(env, info[2], "options");
+        std::string root = "root";
+        if (!options.Get("root").IsUndefined()) {
+            if (!options.Get("root").IsString()) {
+                Throw(env, ErrorCode::InvalidArgument, "root must be a string");
+            }
+            root = options.Get("root").As<Napi::String>().Utf8Value();
+        }
+        return StartGrammarMatch(env, std::move(state), std::move(grammar), std::move(root), std::move(tokens));
     });
 }
 

@@ -59,6 +59,7 @@ class Model : public Napi::ObjectWrap<Model> {
     Napi::Value TokenToPiece(const Napi::CallbackInfo & info);
     Napi::Value IsEog(const Napi::CallbackInfo & info);
     Napi::Value CreateContext(const Napi::CallbackInfo & info);
+    Napi::Value GrammarMatch(const Napi::CallbackInfo & info);
     Napi::Value Dispose(const Napi::CallbackInfo & info);
     Napi::Value Disposed(const Napi::CallbackInfo & info);
 

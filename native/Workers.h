@@ -43,6 +43,9 @@ Napi::Promise StartDetokenize(Napi::Env env, std::shared_ptr<ModelState> model, 
 /** Resolves with one Uint8Array of raw piece bytes per token. */
 Napi::Promise StartTokenToPiece(Napi::Env env, std::shared_ptr<ModelState> model, std::vector<llama_token> tokens,
                                 bool special);
+/** Feeds `tokens` to llama.cpp's grammar engine; resolves with { accepted, complete }. */
+Napi::Promise StartGrammarMatch(Napi::Env env, std::shared_ptr<ModelState> model, std::string grammar, std::string root,
+                                std::vector<llama_token> tokens);
 /** Creates a context; resolves with a Context. */
 Napi::Promise StartCreateContext(Napi::Env env, std::shared_ptr<ModelState> model, llama_context_params params);
 

@@ -19,6 +19,8 @@
     X(DecodeFailed, "DECODE_FAILED")               \
     X(SamplerFailed, "SAMPLER_FAILED")             \
     X(InvalidGrammar, "INVALID_GRAMMAR")           \
+    X(InvalidJsonSchema, "INVALID_JSON_SCHEMA")    \
+    X(InvalidJsonOutput, "INVALID_JSON_OUTPUT")    \
     X(VocabOnly, "VOCAB_ONLY")                     \
     X(Busy, "BUSY")                                \
     X(Disposed, "DISPOSED")                        \

@@ -3,6 +3,8 @@
 import type { NativeGenerateRequest, NativeSamplingParams } from '../binding.js';
 import { LlamaError, invalidOption } from '../errors.js';
 import { optionalBoolean, optionalFunction, optionalInteger, optionalNumber, optionalSignal, optionsObject, rejectUnknown } from '../options.js';
+import { prepareValidator } from './json-output.js';
+import { jsonSchemaToGrammar, type JsonSchema } from './json-schema.js';
 
 /** One generated token and the text it completes (whole UTF-8 characters only). */
 export interface TokenChunk {
@@ -44,6 +46,11 @@ export interface GenerateOptions extends SamplingOptions {
   stop?: string[];
   /** A GBNF grammar the output must follow (llama.cpp's grammar sampler). */
   grammar?: string;
+  /**
+   * A JSON Schema the output must match: converted to a grammar, and the result parsed, validated
+   * and returned as `json`. Bound strings and arrays (maxLength, maxItems) so generation ends.
+   */
+  jsonSchema?: JsonSchema;
   /** Stops generation: the result keeps what was generated so far, with `stopReason: 'abort'`. */
   signal?: AbortSignal;
   /** Called for each generated token, in order, before the promise resolves. */
@@ -59,7 +66,7 @@ export interface GenerateOptions extends SamplingOptions {
 export const GENERATE_OPTION_KEYS = [
   'temperature', 'topK', 'topP', 'minP', 'typicalP', 'repeatPenalty', 'frequencyPenalty', 'presencePenalty',
   'penaltyLastN', 'logitBias', 'seed', 'maxTokens', 'stop', 'grammar', 'signal', 'onToken', 'parseSpecial',
-  'addSpecial', 'special',
+  'addSpecial', 'special', 'jsonSchema',
 ] as const;
 
 /** Checked generation options, ready for the addon. */
@@ -69,6 +76,7 @@ export interface ParsedGenerateOptions {
   onToken: ((chunk: TokenChunk) => void) | undefined;
   parseSpecial: boolean;
   addSpecial: boolean;
+  jsonSchema: JsonSchema | undefined;
 }
 
 function parseLogitBias(value: unknown, vocabSize: number): Array<[number, number]> | undefined {
@@ -112,6 +120,15 @@ export function parseGenerateOptions(options: unknown, vocabSize: number, extraK
     if (typeof opts.grammar !== 'string' || opts.grammar.trim() === '') invalidOption('grammar', 'a non-empty GBNF string', opts.grammar);
     sampling.grammar = opts.grammar;
   }
+  const jsonSchema = opts.jsonSchema;
+  if (jsonSchema !== undefined) {
+    if (opts.grammar !== undefined) throw new LlamaError('INVALID_OPTION', 'grammar and jsonSchema cannot be used together');
+    if (typeof jsonSchema !== 'boolean' && (jsonSchema === null || typeof jsonSchema !== 'object' || Array.isArray(jsonSchema))) {
+      invalidOption('jsonSchema', 'a JSON Schema object', jsonSchema);
+    }
+    sampling.grammar = jsonSchemaToGrammar(jsonSchema);
+    prepareValidator(jsonSchema);
+  }
 
   const request: Omit<NativeGenerateRequest, 'tokens'> = { sampling };
   const maxTokens = optionalInteger('maxTokens', opts.maxTokens, 0, 2 ** 31 - 1);
@@ -132,5 +149,6 @@ export function parseGenerateOptions(options: unknown, vocabSize: number, extraK
     onToken: optionalFunction<(chunk: TokenChunk) => void>('onToken', opts.onToken),
     parseSpecial: optionalBoolean('parseSpecial', opts.parseSpecial) ?? true,
     addSpecial: optionalBoolean('addSpecial', opts.addSpecial) ?? true,
+    jsonSchema,
   };
 }
