@@ -11,6 +11,7 @@ import {
 } from './binding.js';
 import { LlamaError, fromNative } from './errors.js';
 import { GgufFormatError, readGgufHeader } from './gguf/reader.js';
+import { checkMessages, formatChat, type ChatMessage, type FormatChatOptions } from './generation/chat.js';
 import { parseJsonOutput } from './generation/json-output.js';
 import type { JsonSchema } from './generation/json-schema.js';
 import { parseGenerateOptions, type GenerateOptions, type TokenChunk } from './generation/options.js';
@@ -87,6 +88,12 @@ export interface JsonGenerateResult<T> extends GenerateResult {
   json: T;
 }
 
+/** Options of {@link LlamaModel.chat}: those of generate(), and the template to format with. */
+export interface ChatOptions extends GenerateOptions {
+  /** A Jinja chat template or a llama.cpp template name ("chatml", "llama3", …). Default: the model's own. */
+  template?: string;
+}
+
 /** What llama.cpp knows of a loaded model. */
 export interface ModelInfo extends Omit<NativeModelInfo, 'chatTemplate'> {
   /** The model's Jinja chat template, when its file has one. */
@@ -159,12 +166,15 @@ export class LlamaModel {
   readonly #inFlight = new Set<Promise<unknown>>();
   readonly #abortTokens = new Set<NativeAbortToken>();
   #disposal: Promise<void> | undefined;
+  /** Text of the BOS and EOS tokens, for chat templates that write them. */
+  readonly #specialText: { bos: string; eos: string };
 
-  private constructor(path: string, model: NativeModel, context: NativeContext | null, contextSize: number) {
+  private constructor(path: string, model: NativeModel, context: NativeContext | null, contextSize: number, specialText: { bos: string; eos: string }) {
     this.path = path;
     this.#model = model;
     this.#context = context;
     this.#contextSize = contextSize;
+    this.#specialText = specialText;
     const { chatTemplate, ...info } = model.info();
     this.info = Object.freeze(chatTemplate === null ? info : { ...info, chatTemplate });
   }
@@ -203,7 +213,12 @@ export class LlamaModel {
     } finally {
       stopListening();
     }
-    if (vocabOnly) return new LlamaModel(resolved, model, null, 0);
+    const { bos, eos } = model.info().tokens;
+    const ids = [bos, eos].map((id) => id ?? -1).filter((id) => id >= 0);
+    const pieces = ids.length > 0 ? await native(model.tokenToPiece(ids, { special: true })) : [];
+    const text = (id: number | null) => (id === null ? '' : Buffer.from(pieces[ids.indexOf(id)] ?? []).toString('utf8'));
+    const specialText = { bos: text(bos), eos: text(eos) };
+    if (vocabOnly) return new LlamaModel(resolved, model, null, 0, specialText);
 
     const trained = model.info().contextTrain;
     const size = contextSize ?? Math.min(trained > 0 ? trained : 4096, 4096);
@@ -222,7 +237,7 @@ export class LlamaModel {
         context.dispose();
         throw aborted('loading the model');
       }
-      return new LlamaModel(resolved, model, context, context.info().sequenceSize);
+      return new LlamaModel(resolved, model, context, context.info().sequenceSize, specialText);
     } catch (error) {
       model.dispose();
       throw error;
@@ -284,6 +299,44 @@ export class LlamaModel {
     }
     const { run, abort } = this.#prepare(prompt, options);
     return new TokenStream((push) => run(push), abort);
+  }
+
+  /**
+   * Formats a conversation as the model's prompt, by its chat template (or `options.template`),
+   * with the opening of the assistant's turn.
+   */
+  formatChat(messages: readonly ChatMessage[], options: FormatChatOptions & { template?: string } = {}): string {
+    this.#assertLive();
+    const checked = checkMessages(messages);
+    const { template: given, ...formatOptions } = optionsObject<FormatChatOptions & { template?: string }>('options', options);
+    const template = given ?? this.info.chatTemplate;
+    if (template === undefined) {
+      throw new LlamaError('INVALID_OPTION', 'the model has no chat template: pass options.template (a Jinja template, or a name such as "chatml")');
+    }
+    if (typeof template !== 'string' || template === '') throw new LlamaError('INVALID_OPTION', 'template must be a non-empty string');
+    return formatChat(template, checked, { bosToken: this.#specialText.bos, eosToken: this.#specialText.eos, ...formatOptions });
+  }
+
+  /** Answers a conversation: formats it with the model's chat template, then generates. */
+  async chat<T = unknown>(messages: readonly ChatMessage[], options: ChatOptions & { jsonSchema: JsonSchema }): Promise<JsonGenerateResult<T>>;
+  async chat(messages: readonly ChatMessage[], options?: ChatOptions): Promise<GenerateResult>;
+  async chat(messages: readonly ChatMessage[], options: ChatOptions = {}): Promise<GenerateResult> {
+    const { prompt, generateOptions } = this.#chatPrompt(messages, options);
+    return this.#prepare(prompt, generateOptions).run();
+  }
+
+  /** chat(), streamed: `for await (const { text } of model.streamChat(messages))`. */
+  streamChat(messages: readonly ChatMessage[], options: Omit<ChatOptions, 'onToken'> = {}): TokenStream {
+    const { prompt, generateOptions } = this.#chatPrompt(messages, options);
+    return this.stream(prompt, generateOptions);
+  }
+
+  #chatPrompt(messages: readonly ChatMessage[], options: ChatOptions): { prompt: string; generateOptions: GenerateOptions } {
+    const { template, ...generateOptions } = optionsObject<ChatOptions>('options', options);
+    const prompt = this.formatChat(messages, template === undefined ? {} : { template });
+    // A template that writes the BOS text itself must not get a second one.
+    const startsWithBos = this.#specialText.bos !== '' && prompt.startsWith(this.#specialText.bos);
+    return { prompt, generateOptions: { parseSpecial: true, addSpecial: !startsWithBos, ...generateOptions } };
   }
 
   /** Checks the arguments of a generation at once, and returns how to run it. */

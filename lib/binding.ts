@@ -202,6 +202,9 @@ export interface NativeAddon {
     abort?: NativeAbortToken | null,
   ): Promise<NativeModel>;
   systemInfo(): string;
+  /** llama.cpp's built-in formatting of a chat for the template families it recognizes (by the
+   *  template text or a name such as "chatml"); null when it does not recognize the template. */
+  applyChatTemplate(template: string, messages: ReadonlyArray<{ role: string; content: string }>, addAssistant: boolean): string | null;
   supportsGpuOffload(): boolean;
   supportsMmap(): boolean;
   readonly errorCodes: readonly NativeErrorCode[];

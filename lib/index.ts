@@ -1,6 +1,7 @@
 // llama-napi: run GGUF language models in-process from Node.js.
 export {
   LlamaModel,
+  type ChatOptions,
   type DetokenizeOptions,
   type GenerateResult,
   type JsonGenerateResult,
@@ -11,5 +12,6 @@ export {
 } from './LlamaModel.js';
 export type { GenerateOptions, SamplingOptions, TokenChunk } from './generation/options.js';
 export { TokenStream } from './generation/stream.js';
+export { formatChat, type ChatMessage, type FormatChatOptions } from './generation/chat.js';
 export { jsonSchemaToGrammar, type JsonSchema } from './generation/json-schema.js';
 export { LLAMA_ERROR_CODES, LlamaError, type LlamaErrorCode } from './errors.js';

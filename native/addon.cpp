@@ -1,6 +1,9 @@
 // Registration of the llama-napi addon: classes, functions and constants. No logic lives here.
 #include <napi.h>
 
+#include <string>
+#include <vector>
+
 #include "AbortToken.h"
 #include "AddonData.h"
 #include "Context.h"
@@ -45,6 +48,51 @@ Napi::Value LoadModel(const Napi::CallbackInfo & info) {
     });
 }
 
+// applyChatTemplate(template, messages, addAssistant): llama.cpp's built-in formatting of a chat for
+// the template families it recognizes; null when it does not recognize the template.
+Napi::Value ApplyChatTemplate(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsString()) {
+        Throw(env, ErrorCode::InvalidArgument, "template must be a string");
+    }
+    if (!info[1].IsArray()) {
+        Throw(env, ErrorCode::InvalidArgument, "messages must be an array of { role, content }");
+    }
+    const std::string tmpl = info[0].As<Napi::String>().Utf8Value();
+    Napi::Array array = info[1].As<Napi::Array>();
+    std::vector<std::string> strings;  // owns the text the llama_chat_message pointers refer to
+    strings.reserve(array.Length() * 2);
+    size_t total = tmpl.size();
+    for (uint32_t i = 0; i < array.Length(); ++i) {
+        Napi::Value item = array.Get(i);
+        Napi::Value role = item.IsObject() ? item.As<Napi::Object>().Get("role") : env.Undefined();
+        Napi::Value content = item.IsObject() ? item.As<Napi::Object>().Get("content") : env.Undefined();
+        if (!role.IsString() || !content.IsString()) {
+            Throw(env, ErrorCode::InvalidArgument, "messages[" + std::to_string(i) + "] must be { role: string, content: string }");
+        }
+        strings.push_back(role.As<Napi::String>().Utf8Value());
+        strings.push_back(content.As<Napi::String>().Utf8Value());
+        total += strings[strings.size() - 2].size() + strings.back().size();
+    }
+    std::vector<llama_chat_message> messages;
+    for (size_t i = 0; i < strings.size(); i += 2) {
+        messages.push_back({ strings[i].c_str(), strings[i + 1].c_str() });
+    }
+    const bool add_assistant = info[2].IsBoolean() ? info[2].As<Napi::Boolean>().Value() : true;
+    std::vector<char> buffer(total * 2 + 256);
+    int32_t n = llama_chat_apply_template(tmpl.c_str(), messages.data(), messages.size(), add_assistant, buffer.data(),
+                                          static_cast<int32_t>(buffer.size()));
+    if (n > static_cast<int32_t>(buffer.size())) {
+        buffer.resize(static_cast<size_t>(n));
+        n = llama_chat_apply_template(tmpl.c_str(), messages.data(), messages.size(), add_assistant, buffer.data(),
+                                      static_cast<int32_t>(buffer.size()));
+    }
+    if (n < 0) {
+        return env.Null();
+    }
+    return Napi::String::New(env, buffer.data(), static_cast<size_t>(n));
+}
+
 Napi::Value SystemInfo(const Napi::CallbackInfo & info) { return Napi::String::New(info.Env(), llama_print_system_info()); }
 
 Napi::Value SupportsGpuOffload(const Napi::CallbackInfo & info) {
@@ -75,6 +123,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("initBackend", Napi::Function::New<InitBackend>(env, "initBackend"));
     exports.Set("loadModel", Napi::Function::New<LoadModel>(env, "loadModel"));
     exports.Set("systemInfo", Napi::Function::New<SystemInfo>(env, "systemInfo"));
+    exports.Set("applyChatTemplate", Napi::Function::New<ApplyChatTemplate>(env, "applyChatTemplate"));
     exports.Set("supportsGpuOffload", Napi::Function::New<SupportsGpuOffload>(env, "supportsGpuOffload"));
     exports.Set("supportsMmap", Napi::Function::New<SupportsMmap>(env, "supportsMmap"));
 

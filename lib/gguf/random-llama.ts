@@ -22,6 +22,8 @@ export interface RandomLlamaOptions {
   type?: RandomLlamaTensorType;
   seed?: number;
   name?: string;
+  /** More metadata to write (e.g. tokenizer.chat_template). */
+  metadata?: Array<[string, GgufValue]>;
 }
 
 export interface RandomLlamaModel {
@@ -146,8 +148,9 @@ export async function createRandomLlama(options: RandomLlamaOptions): Promise<Ra
     ['llama.vocab_size', gguf.u32(nVocab)],
   ];
   for (const [key, value] of vocab.metadata) {
-    if (key.startsWith('tokenizer.')) metadata.push([key, value]);
+    if (key.startsWith('tokenizer.') && !options.metadata?.some(([extra]) => extra === key)) metadata.push([key, value]);
   }
+  metadata.push(...(options.metadata ?? []));
 
   const next = random(seed);
   const tensorType = GGML_TYPES[type];

@@ -1,0 +1,104 @@
+// Chat formatting: a conversation → the prompt text a model was trained on, by its own chat template.
+// llama.cpp's built-in formatting for the template families it recognizes; otherwise the template
+// itself, rendered by a Jinja engine (@huggingface/jinja), as Hugging Face renders it.
+import { Template } from '@huggingface/jinja';
+
+import { addon } from '../binding.js';
+import { LlamaError } from '../errors.js';
+
+/** One message of a conversation. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | (string & {});
+  content: string;
+}
+
+export interface FormatChatOptions {
+  /** Add the opening of the assistant's turn (default true). */
+  addGenerationPrompt?: boolean;
+  /** Which engine formats: llama.cpp's built-ins first, then Jinja ('auto', default), or one of them. */
+  engine?: 'auto' | 'llama.cpp' | 'jinja';
+  /** Text of the model's special tokens, for templates that use them. */
+  bosToken?: string;
+  eosToken?: string;
+}
+
+/** Checks a conversation's shape; throws INVALID_ARGUMENT. */
+export function checkMessages(messages: unknown): ChatMessage[] {
+  if (!Array.isArray(messages) || messages.length === 0) throw new LlamaError('INVALID_ARGUMENT', 'messages must be a non-empty array of { role, content }');
+  return messages.map((message, i) => {
+    if (message === null || typeof message !== 'object' || typeof message.role !== 'string' || message.role === '' || typeof message.content !== 'string') {
+      throw new LlamaError('INVALID_ARGUMENT', `messages[${i}] must be { role: string, content: string }`);
+    }
+    return { role: message.role, content: message.content };
+  });
+}
+
+/** Formats `messages` with `template` (a Jinja chat template, or a llama.cpp template name such as "chatml"). */
+export function formatChat(template: string, messages: readonly ChatMessage[], options: FormatChatOptions = {}): string {
+  const addGenerationPrompt = options.addGenerationPrompt ?? true;
+  const engine = options.engine ?? 'auto';
+  if (engine !== 'jinja') {
+    const formatted = addon().applyChatTemplate(template, messages, addGenerationPrompt);
+    if (formatted !== null) return formatted;
+    if (engine === 'llama.cpp') throw new LlamaError('INVALID_OPTION', 'llama.cpp does not recognize this chat template');
+  }
+  const compiled = compile(template);
+  const render = (conversation: readonly ChatMessage[]) =>
+    compiled.render({
+      messages: conversation,
+      add_generation_prompt: addGenerationPrompt,
+      bos_token: options.bosToken ?? '',
+      eos_token: options.eosToken ?? '',
+    });
+  // Templates that refuse or drop a system message get it at the head of the first user message,
+  // as llama.cpp's chat layer does.
+  let conversation = messages;
+  if (messages[0]?.role === 'system' && !supportsSystemRole(compiled)) {
+    const [system, ...rest] = messages as [ChatMessage, ...ChatMessage[]];
+    const first = rest.findIndex((message) => message.role === 'user');
+    conversation =
+      first === -1
+        ? [{ role: 'user', content: system.content }, ...rest]
+        : rest.map((message, i) => (i === first ? { role: 'user', content: `${system.content}\n${message.content}` } : message));
+  }
+  try {
+    return render(conversation);
+  } catch (error) {
+    throw new LlamaError('INVALID_ARGUMENT', `the chat template refused the conversation: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+const compiledTemplates = new Map<string, Template>();
+
+function compile(template: string): Template {
+  let compiled = compiledTemplates.get(template);
+  if (compiled === undefined) {
+    try {
+      compiled = new Template(template);
+    } catch (error) {
+      throw new LlamaError('INVALID_OPTION', `the chat template does not parse: ${(error as Error).message}`, { cause: error });
+    }
+    if (compiledTemplates.size > 64) compiledTemplates.clear();
+    compiledTemplates.set(template, compiled);
+  }
+  return compiled;
+}
+
+const systemSupport = new WeakMap<Template, boolean>();
+
+/** Whether a template renders a system message's content (it may also refuse or drop it). */
+function supportsSystemRole(template: Template): boolean {
+  let supported = systemSupport.get(template);
+  if (supported === undefined) {
+    const marker = '<<llama-napi system probe>>';
+    try {
+      supported = template
+        .render({ messages: [{ role: 'system', content: marker }, { role: 'user', content: 'hi' }], add_generation_prompt: true, bos_token: '', eos_token: '' })
+        .includes(marker);
+    } catch {
+      supported = false;
+    }
+    systemSupport.set(template, supported);
+  }
+  return supported;
+}
