@@ -8,7 +8,7 @@ export default defineConfig({
     pool: 'forks',
     globalSetup: ['test/setup/global.ts'],
     testTimeout: 60_000,
-    hookTimeout: 240_000,
+    hookTimeout: 600_000,
     // llama.cpp's warnings about the odd test model would drown the report; errors still show.
     env: { LLAMA_NAPI_LOG_LEVEL: process.env.LLAMA_NAPI_LOG_LEVEL ?? 'error' },
   },

@@ -168,9 +168,21 @@ export class LlamaModel {
   #disposal: Promise<void> | undefined;
   /** Text of the BOS and EOS tokens, for chat templates that write them. */
   readonly #specialText: { bos: string; eos: string };
+  readonly #threads: number;
+  /** The context for embed(), made on first use; calls run one after another on it. */
+  #embedding: Promise<NativeContext> | undefined;
+  #embedQueue: Promise<unknown> = Promise.resolve();
 
-  private constructor(path: string, model: NativeModel, context: NativeContext | null, contextSize: number, specialText: { bos: string; eos: string }) {
+  private constructor(
+    path: string,
+    model: NativeModel,
+    context: NativeContext | null,
+    contextSize: number,
+    specialText: { bos: string; eos: string },
+    threads: number,
+  ) {
     this.path = path;
+    this.#threads = threads;
     this.#model = model;
     this.#context = context;
     this.#contextSize = contextSize;
@@ -218,7 +230,7 @@ export class LlamaModel {
     const pieces = ids.length > 0 ? await native(model.tokenToPiece(ids, { special: true })) : [];
     const text = (id: number | null) => (id === null ? '' : Buffer.from(pieces[ids.indexOf(id)] ?? []).toString('utf8'));
     const specialText = { bos: text(bos), eos: text(eos) };
-    if (vocabOnly) return new LlamaModel(resolved, model, null, 0, specialText);
+    if (vocabOnly) return new LlamaModel(resolved, model, null, 0, specialText, threads);
 
     const trained = model.info().contextTrain;
     const size = contextSize ?? Math.min(trained > 0 ? trained : 4096, 4096);
@@ -237,7 +249,7 @@ export class LlamaModel {
         context.dispose();
         throw aborted('loading the model');
       }
-      return new LlamaModel(resolved, model, context, context.info().sequenceSize, specialText);
+      return new LlamaModel(resolved, model, context, context.info().sequenceSize, specialText, threads);
     } catch (error) {
       model.dispose();
       throw error;
@@ -299,6 +311,44 @@ export class LlamaModel {
     }
     const { run, abort } = this.#prepare(prompt, options);
     return new TokenStream((push) => run(push), abort);
+  }
+
+  /**
+   * The embedding of `text`: pooled over its tokens (as the model's metadata says, else the mean)
+   * and L2-normalized unless `normalize: false`. Texts longer than the context are CONTEXT_OVERFLOW.
+   */
+  async embed(text: string, options: { normalize?: boolean } = {}): Promise<Float32Array> {
+    this.#assertLive();
+    if (typeof text !== 'string') throw new LlamaError('INVALID_ARGUMENT', 'text must be a string');
+    const opts = optionsObject<{ normalize?: boolean }>('options', options);
+    rejectUnknown('embed options', opts, ['normalize']);
+    const normalize = optionalBoolean('normalize', opts.normalize) ?? true;
+    if (this.#context === null) throw new LlamaError('VOCAB_ONLY', 'the model was loaded with vocabOnly: it cannot embed');
+    const tokens = await this.#track(native(this.#model.tokenize(text, { addSpecial: true, parseSpecial: false })));
+    if (tokens.length === 0) throw new LlamaError('INVALID_ARGUMENT', 'the text is empty (no tokens)');
+    if (tokens.length > this.#contextSize) {
+      throw new LlamaError('CONTEXT_OVERFLOW', `the text has ${tokens.length} tokens, more than the context holds (${this.#contextSize})`);
+    }
+    this.#embedding ??= this.#track(
+      native(
+        this.#model.createContext({
+          embeddings: true,
+          pooling: `${this.info.architecture}.pooling_type` in this.info.metadata ? 'model' : 'mean',
+          contextSize: this.#contextSize,
+          batchSize: this.#contextSize,
+          ubatchSize: this.#contextSize,
+          threads: this.#threads,
+        }),
+      ),
+    );
+    const run = async () => {
+      const context = await this.#embedding!;
+      this.#assertLive();
+      return native(context.embed(tokens, { normalize }));
+    };
+    const result = this.#embedQueue.then(run, run);
+    this.#embedQueue = result.catch(() => undefined);
+    return this.#track(result);
   }
 
   /**
@@ -382,6 +432,7 @@ export class LlamaModel {
     this.#disposal ??= (async () => {
       for (const token of this.#abortTokens) token.abort();
       this.#context?.dispose();
+      this.#embedding?.then((context) => context.dispose(), () => undefined);
       this.#model.dispose();
       await Promise.allSettled([...this.#inFlight]);
     })();

@@ -85,6 +85,8 @@ export interface NativeContextOptions {
   sequences?: number;
   flashAttention?: boolean | 'auto';
   embeddings?: boolean;
+  /** How embeddings pool a sequence ('model': as the model's metadata says). */
+  pooling?: 'model' | 'none' | 'mean' | 'cls' | 'last';
 }
 
 export interface NativeContextInfo {
@@ -97,6 +99,7 @@ export interface NativeContextInfo {
   sequences: number;
   threads: number;
   threadsBatch: number;
+  pooling: 'none' | 'mean' | 'cls' | 'last' | 'rank';
 }
 
 /** Sampler-chain parameters (llama.cpp's defaults where absent). */
@@ -174,6 +177,8 @@ export interface NativeContext {
     onToken?: ((chunk: NativeTokenChunk) => void) | null,
     abort?: NativeAbortToken | null,
   ): Promise<NativeGenerateResult>;
+  /** The embedding of `tokens` (context created with embeddings: true): pooled, L2-normalized by default. */
+  embed(tokens: Int32Array | number[], options?: { normalize?: boolean }): Promise<Float32Array>;
   memoryClear(): void;
   memorySeqRemove(options?: { seqId?: number; from?: number; to?: number }): boolean;
   memorySeqPosMax(options?: { seqId?: number }): number;

@@ -135,6 +135,16 @@ llama_context_params ReadContextParams(Napi::Env env, Napi::Object options) {
     params.n_threads_batch = static_cast<int32_t>(ReadInteger(env, options, "threadsBatch", params.n_threads, 1, 1024));
     params.n_seq_max = static_cast<uint32_t>(ReadInteger(env, options, "sequences", 1, 1, static_cast<int64_t>(llama_max_parallel_sequences())));
     params.embeddings = ReadBool(env, options, "embeddings", false);
+    Napi::Value pooling = options.Get("pooling");
+    if (!pooling.IsUndefined()) {
+        const std::string name = pooling.IsString() ? pooling.As<Napi::String>().Utf8Value() : std::string();
+        if (name == "model") params.pooling_type = LLAMA_POOLING_TYPE_UNSPECIFIED;
+        else if (name == "none") params.pooling_type = LLAMA_POOLING_TYPE_NONE;
+        else if (name == "mean") params.pooling_type = LLAMA_POOLING_TYPE_MEAN;
+        else if (name == "cls") params.pooling_type = LLAMA_POOLING_TYPE_CLS;
+        else if (name == "last") params.pooling_type = LLAMA_POOLING_TYPE_LAST;
+        else Throw(env, ErrorCode::InvalidArgument, "pooling must be 'model', 'none', 'mean', 'cls' or 'last'");
+    }
     params.no_perf = true;
     Napi::Value flash = options.Get("flashAttention");
     if (!flash.IsUndefined()) {
@@ -156,6 +166,7 @@ Napi::Function Context::Define(Napi::Env env) {
                            InstanceMethod<&Context::Decode>("decode"),
                            InstanceMethod<&Context::Sample>("sample"),
                            InstanceMethod<&Context::Generate>("generate"),
+                           InstanceMethod<&Context::Embed>("embed"),
                            InstanceMethod<&Context::MemoryClear>("memoryClear"),
                            InstanceMethod<&Context::MemorySeqRemove>("memorySeqRemove"),
                            InstanceMethod<&Context::MemorySeqPosMax>("memorySeqPosMax"),
@@ -258,6 +269,21 @@ Napi::Value Context::Generate(const Napi::CallbackInfo & info) {
     });
 }
 
+Napi::Value Context::Embed(const Napi::CallbackInfo & info) {
+    return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+        Napi::Env env = info.Env();
+        std::shared_ptr<ContextState> state = LiveOrThrow(env);
+        std::vector<llama_token> tokens = ReadTokens(env, info[0], *state->model, "tokens");
+        if (tokens.empty()) {
+            Throw(env, ErrorCode::InvalidArgument, "tokens must not be empty");
+        }
+        Napi::Object options = OptionsObject(env, info[1], "options");
+        const bool normalize = ReadBool(env, options, "normalize", true);
+        ContextLease lease = ContextLease::Acquire(env, state, nullptr);
+        return StartEmbed(env, std::move(lease), std::move(tokens), normalize);
+    });
+}
+
 Napi::Value Context::MemoryClear(const Napi::CallbackInfo & info) {
     llama_context * ctx = IdleOrThrow(info.Env());
     llama_memory_clear(llama_get_memory(ctx), true);
@@ -293,6 +319,15 @@ Napi::Value Context::Info(const Napi::CallbackInfo & info) {
     result.Set("sequenceSize", Napi::Number::New(env, llama_n_ctx_seq(ctx)));
     result.Set("threads", Napi::Number::New(env, llama_n_threads(ctx)));
     result.Set("threadsBatch", Napi::Number::New(env, llama_n_threads_batch(ctx)));
+    const char * pooling = "none";
+    switch (llama_pooling_type(ctx)) {
+        case LLAMA_POOLING_TYPE_MEAN: pooling = "mean"; break;
+        case LLAMA_POOLING_TYPE_CLS: pooling = "cls"; break;
+        case LLAMA_POOLING_TYPE_LAST: pooling = "last"; break;
+        case LLAMA_POOLING_TYPE_RANK: pooling = "rank"; break;
+        default: break;
+    }
+    result.Set("pooling", Napi::String::New(env, pooling));
     return result;
 }
 

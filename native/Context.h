@@ -82,7 +82,7 @@ class ContextLease {
 };
 
 /** Context params from a JS options object (contextSize, batchSize, ubatchSize, threads,
- *  threadsBatch, sequences, flashAttention, embeddings). Throws INVALID_ARGUMENT. */
+ *  threadsBatch, sequences, flashAttention, embeddings, pooling). Throws INVALID_ARGUMENT. */
 llama_context_params ReadContextParams(Napi::Env env, Napi::Object options);
 
 class Context : public Napi::ObjectWrap<Context> {
@@ -103,6 +103,7 @@ class Context : public Napi::ObjectWrap<Context> {
     Napi::Value Decode(const Napi::CallbackInfo & info);
     Napi::Value Sample(const Napi::CallbackInfo & info);
     Napi::Value Generate(const Napi::CallbackInfo & info);
+    Napi::Value Embed(const Napi::CallbackInfo & info);
     Napi::Value MemoryClear(const Napi::CallbackInfo & info);
     Napi::Value MemorySeqRemove(const Napi::CallbackInfo & info);
     Napi::Value MemorySeqPosMax(const Napi::CallbackInfo & info);

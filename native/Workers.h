@@ -58,6 +58,9 @@ struct DecodeRequest {
  *  resolves with undefined. */
 Napi::Promise StartDecode(Napi::Env env, ContextLease context, DecodeRequest request, AbortFlag abort);
 
+/** The (pooled) embedding of `tokens` as a Float32Array, L2-normalized when asked. */
+Napi::Promise StartEmbed(Napi::Env env, ContextLease context, std::vector<llama_token> tokens, bool normalize);
+
 /** Samples from the logits of output `index` (-1: the last); resolves with the token id. */
 Napi::Promise StartSample(Napi::Env env, ContextLease context, SamplerLease sampler, int32_t index);
 

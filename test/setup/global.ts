@@ -1,8 +1,9 @@
-// Global setup: build llama-simple (the oracle) and write the generated test models, once per run.
+// Global setup: build llama.cpp's tools (the oracles) and write the generated test models, once per run.
 import { ensureTestModels } from '../fixtures/models.js';
-import { ensureLlamaSimple } from '../fixtures/oracle.js';
+import { ensureOracle } from '../fixtures/oracle.js';
 
 export default async function setup(): Promise<void> {
-  ensureLlamaSimple();
+  // llama.cpp's own tools, the oracles of the parity tests: built once, in one go.
+  ensureOracle('llama-simple', 'llama-embedding');
   await ensureTestModels();
 }

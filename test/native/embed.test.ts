@@ -1,0 +1,67 @@
+// embed(): pooled, normalized embeddings, equal to what llama.cpp's own llama-embedding prints for
+// the same model and text (built from the same tree), and the errors around them.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+
+import { LlamaModel } from '../../lib/index.js';
+import { ensureOracle } from '../fixtures/oracle.js';
+import { testModelPath } from '../fixtures/models.js';
+import { buildDir } from '../fixtures/paths.js';
+
+const path = testModelPath('spmF32');
+
+/** llama-embedding's mean-pooled, L2-normalized embedding of `text`. */
+function llamaEmbedding(text: string): number[] {
+  const run = spawnSync(
+    join(buildDir, 'oracle', 'bin', 'llama-embedding'),
+    ['-m', path, '-p', text, '--pooling', 'mean', '--embd-normalize', '2', '--embd-output-format', 'array', '-t', '2', '-c', '256'],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
+  if (run.status !== 0) throw new Error(`llama-embedding exited with ${run.status}: ${run.stderr}`);
+  return (JSON.parse(run.stdout.trim()) as number[][])[0] as number[];
+}
+
+let model: LlamaModel;
+beforeAll(async () => {
+  ensureOracle('llama-embedding');
+  model = await LlamaModel.load(path, { contextSize: 256 });
+});
+afterAll(async () => {
+  await model.dispose();
+});
+
+const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((s, x) => s + x * x, 0));
+
+describe('LlamaModel.embed', () => {
+  test.each(['Senior TypeScript engineer', 'Knows Kubernetes and Go', 'A'])('%j equals llama-embedding\'s mean-pooled vector', async (text) => {
+    const ours = await model.embed(text);
+    const theirs = llamaEmbedding(text);
+    expect(ours).toHaveLength(64);
+    expect(theirs).toHaveLength(64);
+    for (let i = 0; i < ours.length; i++) expect(ours[i]).toBeCloseTo(theirs[i] as number, 5);
+    expect(norm(ours)).toBeCloseTo(1, 5);
+  });
+
+  test('normalize: false gives the raw pooled vector, in the same direction', async () => {
+    const raw = await model.embed('Hello world', { normalize: false });
+    const unit = await model.embed('Hello world');
+    const length = norm(raw);
+    expect(length).not.toBeCloseTo(1, 2);
+    for (let i = 0; i < raw.length; i++) expect((raw[i] as number) / length).toBeCloseTo(unit[i] as number, 5);
+  });
+
+  test('embeddings and generation share the model; concurrent embeds all finish', async () => {
+    const [a, b, generated] = await Promise.all([model.embed('one'), model.embed('two'), model.generate('Hello', { temperature: 0, maxTokens: 4 })]);
+    expect(a).not.toEqual(b);
+    expect(generated.tokens).toHaveLength(4);
+    expect(await model.embed('one')).toEqual(a);
+  });
+
+  test('a text longer than the context is CONTEXT_OVERFLOW; bad arguments are typed errors', async () => {
+    await expect(model.embed('word '.repeat(400))).rejects.toMatchObject({ code: 'CONTEXT_OVERFLOW' });
+    await expect(model.embed(5 as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(model.embed('x', { normalize: 'yes' } as never)).rejects.toMatchObject({ code: 'INVALID_OPTION' });
+  });
+});
