@@ -234,6 +234,22 @@ describe('prompt-cache reuse', () => {
   });
 });
 
+describe('abort during prompt evaluation', () => {
+  test('a signal stops a long prompt between batches: stopReason abort, nothing generated', async () => {
+    await using big = await LlamaModel.load(path, { contextSize: 4096, batchSize: 32 });
+    const controller = new AbortController();
+    const prompt = Array.from({ length: 1200 }, (_, i) => `w${i % 50}`).join(' ');
+    const run = big.generate(prompt, { temperature: 0, maxTokens: 5, signal: controller.signal });
+    setTimeout(() => controller.abort(), 5);
+    const result = await run;
+    expect(result.stopReason).toBe('abort');
+    expect(result.tokens).toEqual([]);
+    // The model is healthy, and the part of the prompt already evaluated is reused next time.
+    const again = await big.generate(prompt, { temperature: 0, maxTokens: 2 });
+    expect(again.tokens).toHaveLength(2);
+  });
+});
+
 describe('context limits', () => {
   test('a prompt longer than a sequence is CONTEXT_OVERFLOW before any native work', async () => {
     await expect(model.generate('word '.repeat(300))).rejects.toMatchObject({ code: 'CONTEXT_OVERFLOW' });
