@@ -296,7 +296,7 @@ void Engine::Admit(Arrival arrival) {
     slot.evaluated = false;
 
     NativeFailure failure;
-    slot.request->chain = BuildSamplerChain(slot.request->sampling, *context_.model, failure);
+    slot.request->chain = BuildSamplerChain(slot.request->sampling, *context_.model, failure, &slot.request->grammar);
     if (slot.request->chain == nullptr) {
         Finish(slot, kAbort, &failure);
         return;
@@ -409,7 +409,7 @@ void Engine::Sample(Slot & slot) {
     GenerationRequest & request = *slot.request;
     const ModelState & model = *context_.model;
     std::string error;
-    const llama_token token = SampleToken(request.chain, context_.ctx, slot.batch_index, model.n_vocab, scratch_, error);
+    const llama_token token = SampleToken(request.chain, context_.ctx, slot.batch_index, model.n_vocab, scratch_, error, request.grammar);
     if (token == LLAMA_TOKEN_NULL) {
         NativeFailure failure{ ErrorCode::SamplerFailed, error };
         Finish(slot, kAbort, &failure);

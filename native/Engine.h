@@ -40,6 +40,7 @@ struct GenerationRequest {
     StopMatcher stops;
     SamplingParams sampling;
     llama_sampler * chain = nullptr;
+    llama_sampler * grammar = nullptr;  // kept out of the chain: SampleToken's fast path
     AbortFlag abort;
     bool stream = false;
 
@@ -49,6 +50,9 @@ struct GenerationRequest {
     ~GenerationRequest() {
         if (chain != nullptr) {
             llama_sampler_free(chain);
+        }
+        if (grammar != nullptr) {
+            llama_sampler_free(grammar);
         }
     }
 };

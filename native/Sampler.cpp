@@ -65,7 +65,11 @@ SamplingParams ReadSamplingParams(Napi::Env env, Napi::Object options, const Mod
     return params;
 }
 
-llama_sampler * BuildSamplerChain(const SamplingParams & params, const ModelState & model, NativeFailure & failure) {
+llama_sampler * BuildSamplerChain(const SamplingParams & params, const ModelState & model, NativeFailure & failure,
+                                  llama_sampler ** grammar_out) {
+    if (grammar_out != nullptr) {
+        *grammar_out = nullptr;
+    }
     llama_sampler_chain_params chain_params = llama_sampler_chain_default_params();
     chain_params.no_perf = true;
     llama_sampler * chain = llama_sampler_chain_init(chain_params);
@@ -92,7 +96,11 @@ llama_sampler * BuildSamplerChain(const SamplingParams & params, const ModelStat
             failure = { ErrorCode::InvalidGrammar, log.Describe("llama.cpp rejected the grammar") };
             return nullptr;
         }
-        llama_sampler_chain_add(chain, grammar);
+        if (grammar_out != nullptr) {
+            *grammar_out = grammar;
+        } else {
+            llama_sampler_chain_add(chain, grammar);
+        }
     }
     if (!params.logit_bias.empty()) {
         add(llama_sampler_init_logit_bias(model.n_vocab, static_cast<int32_t>(params.logit_bias.size()),
@@ -117,6 +125,10 @@ llama_sampler * BuildSamplerChain(const SamplingParams & params, const ModelStat
     }
     if (!ok) {
         llama_sampler_free(chain);
+        if (grammar_out != nullptr && *grammar_out != nullptr) {
+            llama_sampler_free(*grammar_out);
+            *grammar_out = nullptr;
+        }
         failure = { ErrorCode::SamplerFailed, "llama.cpp rejected the sampling parameters" };
         return nullptr;
     }
@@ -154,24 +166,49 @@ std::string CheckGrammarText(const std::string & grammar) {
 }
 
 llama_token SampleToken(llama_sampler * chain, llama_context * ctx, int32_t index, int32_t n_vocab,
-                        std::vector<llama_token_data> & scratch, std::string & error) {
+                        std::vector<llama_token_data> & scratch, std::string & error, llama_sampler * grammar) {
     const float * logits = llama_get_logits_ith(ctx, index);
     if (logits == nullptr) {
         error = "no logits at output index " + std::to_string(index);
         return LLAMA_TOKEN_NULL;
     }
-    scratch.resize(static_cast<size_t>(n_vocab));
-    for (llama_token token = 0; token < n_vocab; ++token) {
-        scratch[token] = llama_token_data{ token, logits[token], 0.0f };
-    }
-    llama_token_data_array candidates = { scratch.data(), scratch.size(), -1, false };
+    auto fill = [&] {
+        scratch.resize(static_cast<size_t>(n_vocab));
+        for (llama_token token = 0; token < n_vocab; ++token) {
+            scratch[token] = llama_token_data{ token, logits[token], 0.0f };
+        }
+        return llama_token_data_array{ scratch.data(), scratch.size(), -1, false };
+    };
+    auto chosen = [](const llama_token_data_array & candidates) -> const llama_token_data * {
+        if (candidates.selected < 0 || candidates.selected >= static_cast<int64_t>(candidates.size)) return nullptr;
+        const llama_token_data * data = &candidates.data[candidates.selected];
+        return std::isinf(data->logit) || std::isnan(data->logit) ? nullptr : data;
+    };
+    auto allowed_by_grammar = [&](llama_token token) {
+        llama_token_data single{ token, 0.0f, 0.0f };
+        llama_token_data_array one{ &single, 1, -1, false };
+        llama_sampler_apply(grammar, &one);
+        return !std::isinf(single.logit);
+    };
+
+    llama_token_data_array candidates = fill();
     llama_sampler_apply(chain, &candidates);
-    if (candidates.selected < 0 || candidates.selected >= static_cast<int64_t>(candidates.size) ||
-        std::isinf(candidates.data[candidates.selected].logit) || std::isnan(candidates.data[candidates.selected].logit)) {
+    const llama_token_data * pick = chosen(candidates);
+    if (grammar != nullptr && (pick == nullptr || !allowed_by_grammar(pick->id))) {
+        // The unconstrained choice is not allowed: constrain the whole vocabulary, choose again.
+        candidates = fill();
+        llama_sampler_apply(grammar, &candidates);
+        llama_sampler_apply(chain, &candidates);
+        pick = chosen(candidates);
+    }
+    if (pick == nullptr) {
         error = "no token is allowed here (the grammar or the logit bias rules every token out)";
         return LLAMA_TOKEN_NULL;
     }
-    const llama_token token = candidates.data[candidates.selected].id;
+    const llama_token token = pick->id;
+    if (grammar != nullptr) {
+        llama_sampler_accept(grammar, token);
+    }
     llama_sampler_accept(chain, token);
     return token;
 }

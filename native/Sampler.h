@@ -42,17 +42,23 @@ std::string CheckGrammarText(const std::string & grammar);
 
 /** Samples from the logits of batch output `index` with `chain`, like llama_sampler_sample, but
  *  refuses (returns LLAMA_TOKEN_NULL and sets `error`) when no token is allowed — e.g. a grammar
- *  at a dead end — instead of accepting one, which would abort inside llama.cpp. Any thread that
- *  holds the context. */
+ *  at a dead end — instead of accepting one, which would abort inside llama.cpp. With a separate
+ *  `grammar` sampler, the chain's choice on the unconstrained logits is kept when the grammar allows
+ *  it (one check instead of the whole vocabulary), else the grammar filters first and the chain
+ *  chooses again — llama.cpp's common sampler does the same; greedy results are identical. Any
+ *  thread that holds the context. */
 llama_token SampleToken(llama_sampler * chain, llama_context * ctx, int32_t index, int32_t n_vocab,
-                        std::vector<llama_token_data> & scratch, std::string & error);
+                        std::vector<llama_token_data> & scratch, std::string & error, llama_sampler * grammar = nullptr);
 
 /** Sampling params from a JS object (camelCase keys); throws INVALID_ARGUMENT. Main thread. */
 SamplingParams ReadSamplingParams(Napi::Env env, Napi::Object options, const ModelState & model);
 
 /** Builds a chain for `params` (thread-agnostic). Returns nullptr and sets `failure` (INVALID_GRAMMAR
- *  or SAMPLER_FAILED) when llama.cpp refuses the parameters. */
-llama_sampler * BuildSamplerChain(const SamplingParams & params, const ModelState & model, NativeFailure & failure);
+ *  or SAMPLER_FAILED) when llama.cpp refuses the parameters. With `grammar_out`, the grammar sampler
+ *  is not put in the chain but returned there (nullptr without a grammar), for SampleToken's fast
+ *  path; without it, the grammar heads the chain. */
+llama_sampler * BuildSamplerChain(const SamplingParams & params, const ModelState & model, NativeFailure & failure,
+                                  llama_sampler ** grammar_out = nullptr);
 
 struct SamplerState {
     std::shared_ptr<ModelState> model;
