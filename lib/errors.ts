@@ -17,6 +17,9 @@ export const LLAMA_ERROR_CODES = [
   'INVALID_GRAMMAR',
   'INVALID_JSON_SCHEMA',
   'INVALID_JSON_OUTPUT',
+  'MODEL_NOT_CONFIGURED',
+  'INVALID_INPUT',
+  'INVALID_OUTPUT',
   'VOCAB_ONLY',
   'BUSY',
   'DISPOSED',
@@ -35,13 +38,14 @@ export const LLAMA_ERROR_CODES = [
  * - `INVALID_JSON_OUTPUT`: output that does not parse or validate (e.g. cut off by maxTokens);
  * - `VOCAB_ONLY`: generation on a model loaded with `vocabOnly`;
  * - `DISPOSED`: a call after (or during) `dispose()`; `BUSY`: raw-API misuse (one operation per context);
- * - `ABORTED`: an AbortSignal fired; `NATIVE_ERROR`: an unexpected failure inside llama.cpp.
+ * - `ABORTED`: an AbortSignal fired; `NATIVE_ERROR`: an unexpected failure inside llama.cpp;
+ * - `MODEL_NOT_CONFIGURED`, `INVALID_INPUT`, `INVALID_OUTPUT`: the AI provider's (see AiProviderError).
  */
 export type LlamaErrorCode = (typeof LLAMA_ERROR_CODES)[number];
 
 /** The error every llama-napi operation rejects or throws with. */
 export class LlamaError extends Error {
-  override readonly name = 'LlamaError';
+  override readonly name: string = 'LlamaError';
   readonly code: LlamaErrorCode;
 
   constructor(code: LlamaErrorCode, message: string, options?: { cause?: unknown }) {

@@ -15,3 +15,4 @@ export { TokenStream } from './generation/stream.js';
 export { formatChat, type ChatMessage, type FormatChatOptions } from './generation/chat.js';
 export { jsonSchemaToGrammar, type JsonSchema } from './generation/json-schema.js';
 export { LLAMA_ERROR_CODES, LlamaError, type LlamaErrorCode } from './errors.js';
+export * from './provider/index.js';

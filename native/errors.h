@@ -21,6 +21,9 @@
     X(InvalidGrammar, "INVALID_GRAMMAR")           \
     X(InvalidJsonSchema, "INVALID_JSON_SCHEMA")    \
     X(InvalidJsonOutput, "INVALID_JSON_OUTPUT")    \
+    X(ModelNotConfigured, "MODEL_NOT_CONFIGURED")  \
+    X(InvalidInput, "INVALID_INPUT")               \
+    X(InvalidOutput, "INVALID_OUTPUT")             \
     X(VocabOnly, "VOCAB_ONLY")                     \
     X(Busy, "BUSY")                                \
     X(Disposed, "DISPOSED")                        \
