@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
     model: { type: 'string', default: 'small' },
     runs: { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '4' },
+    json: { type: 'boolean', default: false },
   },
 });
 const threads = Number(args.threads);
@@ -143,7 +144,12 @@ async function main() {
     await model.dispose();
   }
 
-  console.log(`\nengine figures: ${args.model} model, ${threads} threads, ${concurrency} sequences, medians of ${runs} runs\n`);
+  const title = `${args.model} model, ${threads} threads, ${concurrency} sequences, medians of ${runs} runs`;
+  if (args.json) {
+    console.log(JSON.stringify({ title, rows }));
+    return;
+  }
+  console.log(`\nengine figures: ${title}\n`);
   console.log('| figure | value |');
   console.log('|---|---|');
   for (const [name, value] of rows) console.log(`| ${name} | ${value} |`);

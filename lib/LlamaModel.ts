@@ -129,7 +129,7 @@ async function checkModelFile(path: string): Promise<void> {
   }
   if (!stats.isFile()) throw new LlamaError('INVALID_MODEL_FILE', `${path} is not a file`);
   try {
-    await readGgufHeader(path);
+    await readGgufHeader(path, { arrays: false });
   } catch (error) {
     if (error instanceof GgufFormatError) throw new LlamaError('INVALID_MODEL_FILE', `${path}: ${error.message}`, { cause: error });
     throw new LlamaError('INVALID_MODEL_FILE', `cannot read ${path}: ${(error as Error).message}`, { cause: error });

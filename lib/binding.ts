@@ -224,12 +224,20 @@ export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 let loaded: NativeAddon | undefined;
 
-/** Loads the addon once (lazily, so importing the package costs nothing until first use). */
+/**
+ * Loads the addon once (lazily, so importing the package costs nothing until first use): the file
+ * named by LLAMA_NAPI_ADDON if set (a custom build), else a prebuild or build/Release.
+ */
 export function addon(): NativeAddon {
   if (loaded === undefined) {
     const require = createRequire(import.meta.url);
-    const load = require('node-gyp-build') as (dir: string) => unknown;
-    loaded = load(packageRoot) as NativeAddon;
+    const custom = process.env.LLAMA_NAPI_ADDON;
+    if (custom) {
+      loaded = require(custom) as NativeAddon;
+    } else {
+      const load = require('node-gyp-build') as (dir: string) => unknown;
+      loaded = load(packageRoot) as NativeAddon;
+    }
   }
   return loaded;
 }

@@ -409,7 +409,8 @@ void Engine::Sample(Slot & slot) {
     GenerationRequest & request = *slot.request;
     const ModelState & model = *context_.model;
     std::string error;
-    const llama_token token = SampleToken(request.chain, context_.ctx, slot.batch_index, model.n_vocab, scratch_, error, request.grammar);
+    const llama_token token = SampleToken(request.chain, context_.ctx, slot.batch_index, model.n_vocab, scratch_, error, request.grammar,
+                                          request.sampling.PureGreedy() ? &request.sampling : nullptr);
     if (token == LLAMA_TOKEN_NULL) {
         NativeFailure failure{ ErrorCode::SamplerFailed, error };
         Finish(slot, kAbort, &failure);

@@ -165,8 +165,52 @@ std::string CheckGrammarText(const std::string & grammar) {
     return std::string();
 }
 
+namespace {
+
+/** The token greedy sampling picks from `logits` with `bias` added (the first of equal maxima, as
+ *  llama.cpp's greedy sampler), or LLAMA_TOKEN_NULL when that needs the full path: the top raw
+ *  token is itself biased, or nothing is finite. */
+llama_token GreedyChoice(const float * logits, int32_t n_vocab, const std::vector<llama_logit_bias> & bias) {
+    // The largest value first, with independent lanes the compiler can keep in vector registers,
+    // then the first token holding it.
+    constexpr int kLanes = 16;
+    float lanes[kLanes];
+    for (int lane = 0; lane < kLanes; ++lane) lanes[lane] = -INFINITY;
+    int32_t token = 0;
+    for (; token + kLanes <= n_vocab; token += kLanes) {
+        for (int lane = 0; lane < kLanes; ++lane) {
+            lanes[lane] = logits[token + lane] > lanes[lane] ? logits[token + lane] : lanes[lane];
+        }
+    }
+    float best_logit = -INFINITY;
+    for (int lane = 0; lane < kLanes; ++lane) best_logit = lanes[lane] > best_logit ? lanes[lane] : best_logit;
+    for (; token < n_vocab; ++token) best_logit = logits[token] > best_logit ? logits[token] : best_logit;
+    int32_t best = 0;
+    while (best < n_vocab && !(logits[best] == best_logit)) ++best;
+    if (best == n_vocab) {
+        return LLAMA_TOKEN_NULL;  // NaN everywhere
+    }
+    if (std::isinf(best_logit) || std::isnan(best_logit)) {
+        return LLAMA_TOKEN_NULL;
+    }
+    for (const llama_logit_bias & entry : bias) {
+        if (entry.token == best) {
+            return LLAMA_TOKEN_NULL;  // the winner's own value changes: let the chain decide
+        }
+        const float biased = logits[entry.token] + entry.bias;
+        if (biased > best_logit || (biased == best_logit && entry.token < best)) {
+            best_logit = biased;
+            best = entry.token;
+        }
+    }
+    return std::isinf(best_logit) ? LLAMA_TOKEN_NULL : best;
+}
+
+}  // namespace
+
 llama_token SampleToken(llama_sampler * chain, llama_context * ctx, int32_t index, int32_t n_vocab,
-                        std::vector<llama_token_data> & scratch, std::string & error, llama_sampler * grammar) {
+                        std::vector<llama_token_data> & scratch, std::string & error, llama_sampler * grammar,
+                        const SamplingParams * greedy) {
     const float * logits = llama_get_logits_ith(ctx, index);
     if (logits == nullptr) {
         error = "no logits at output index " + std::to_string(index);
@@ -190,6 +234,17 @@ llama_token SampleToken(llama_sampler * chain, llama_context * ctx, int32_t inde
         llama_sampler_apply(grammar, &one);
         return !std::isinf(single.logit);
     };
+
+    if (greedy != nullptr) {
+        const llama_token token = GreedyChoice(logits, n_vocab, greedy->logit_bias);
+        if (token != LLAMA_TOKEN_NULL && (grammar == nullptr || allowed_by_grammar(token))) {
+            if (grammar != nullptr) {
+                llama_sampler_accept(grammar, token);
+            }
+            llama_sampler_accept(chain, token);
+            return token;
+        }
+    }
 
     llama_token_data_array candidates = fill();
     llama_sampler_apply(chain, &candidates);

@@ -34,6 +34,12 @@ struct SamplingParams {
     /** GBNF; empty: unconstrained. */
     std::string grammar;
     std::string grammar_root = "root";
+
+    /** Greedy with no state to carry (no penalties): the argmax of the biased logits decides. */
+    bool PureGreedy() const {
+        const bool penalties = penalty_last_n != 0 && (repeat_penalty != 1.0f || frequency_penalty != 0.0f || presence_penalty != 0.0f);
+        return temperature <= 0.0f && !penalties;
+    }
 };
 
 /** Checks a GBNF text before llama.cpp parses it: size, and nesting depth (llama.cpp's parser
@@ -45,10 +51,13 @@ std::string CheckGrammarText(const std::string & grammar);
  *  at a dead end — instead of accepting one, which would abort inside llama.cpp. With a separate
  *  `grammar` sampler, the chain's choice on the unconstrained logits is kept when the grammar allows
  *  it (one check instead of the whole vocabulary), else the grammar filters first and the chain
- *  chooses again — llama.cpp's common sampler does the same; greedy results are identical. Any
- *  thread that holds the context. */
+ *  chooses again — llama.cpp's common sampler does the same; greedy results are identical. With
+ *  `greedy` (params whose PureGreedy() holds), the choice is a scan for the largest biased logit,
+ *  without building the candidate array — the same token the chain would pick. Any thread that
+ *  holds the context. */
 llama_token SampleToken(llama_sampler * chain, llama_context * ctx, int32_t index, int32_t n_vocab,
-                        std::vector<llama_token_data> & scratch, std::string & error, llama_sampler * grammar = nullptr);
+                        std::vector<llama_token_data> & scratch, std::string & error, llama_sampler * grammar = nullptr,
+                        const SamplingParams * greedy = nullptr);
 
 /** Sampling params from a JS object (camelCase keys); throws INVALID_ARGUMENT. Main thread. */
 SamplingParams ReadSamplingParams(Napi::Env env, Napi::Object options, const ModelState & model);

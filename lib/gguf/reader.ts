@@ -41,154 +41,199 @@ export interface GgufHeader {
   fileSize: number;
 }
 
-type ReadAt = (position: number, length: number) => Promise<Uint8Array>;
+/** Thrown when parsing reaches the end of the bytes read so far but not of the file. */
+class NeedMore extends Error {}
 
-/** Sequential reader over a source of known size, fetching ahead in chunks. */
+/** Synchronous reader over the first bytes of a source of known size. */
 class Cursor {
-  private buffer: Buffer = Buffer.alloc(0);
-  private bufferStart = 0;
   position = 0;
 
   constructor(
-    private readonly readAt: ReadAt,
+    private readonly buffer: Buffer,
     readonly size: number,
+    /** Check arrays' bounds but do not materialize their items (validation only). */
+    private readonly skipArrays = false,
   ) {}
 
   remaining(): number {
     return this.size - this.position;
   }
 
-  /** Makes `length` bytes at the position available, or fails naming `what`. */
-  async need(length: number, what: string): Promise<void> {
+  /** Makes sure `length` bytes follow, or fails naming `what`. */
+  need(length: number, what: string): void {
     if (length > this.remaining()) {
       throw new GgufFormatError(`${what} at byte ${this.position} needs ${length} bytes, but the file ends after ${this.remaining()}`);
     }
-    const end = this.position + length;
-    if (end <= this.bufferStart + this.buffer.length) return;
-    const keep = this.buffer.subarray(this.position - this.bufferStart);
-    const want = Math.min(this.size - this.position, Math.max(length, 1 << 20));
-    const more = await this.readAt(this.position + keep.length, want - keep.length);
-    this.buffer = Buffer.concat([keep, more]);
-    this.bufferStart = this.position;
-    if (this.buffer.length < length) throw new GgufFormatError(`the file shrank while ${what} was being read`);
+    if (this.position + length > this.buffer.length) throw new NeedMore();
   }
 
   private take(length: number): Buffer {
-    const start = this.position - this.bufferStart;
+    const start = this.position;
     this.position += length;
     return this.buffer.subarray(start, start + length);
   }
 
-  async u32(what: string): Promise<number> {
-    await this.need(4, what);
+  u32(what: string): number {
+    this.need(4, what);
     return this.take(4).readUInt32LE(0);
   }
 
   /** A uint64 that must fit in a safe integer (counts and sizes). */
-  async u64(what: string): Promise<number> {
-    await this.need(8, what);
+  u64(what: string): number {
+    this.need(8, what);
     const value = this.take(8).readBigUInt64LE(0);
     if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new GgufFormatError(`${what} is ${value}, far beyond any file`);
     return Number(value);
   }
 
-  async string(what: string): Promise<string> {
-    const length = await this.u64(`length of ${what}`);
-    await this.need(length, what);
-    return this.take(length).toString('utf8');
+  string(what: string): string {
+    this.need(8, what);
+    // The length as two 32-bit halves: BigInt reads cost more than the rest of a short string.
+    const low = this.buffer.readUInt32LE(this.position);
+    const high = this.buffer.readUInt32LE(this.position + 4);
+    if (high >= 0x200000) throw new GgufFormatError(`length of ${what} is beyond any file`);
+    const length = high * 0x100000000 + low;
+    this.position += 8;
+    this.need(length, what);
+    const start = this.position;
+    this.position += length;
+    return this.buffer.toString('utf8', start, start + length);
   }
 
-  async scalar(type: GgufValueType, what: string): Promise<GgufScalar> {
+  scalar(type: GgufValueType, what: string): GgufScalar {
     if (type === GgufValueType.STRING) return this.string(what);
     const size = GGUF_SCALAR_SIZE[type];
     if (size === undefined) throw new GgufFormatError(`${what} has unknown value type ${type}`);
-    await this.need(size, what);
-    const bytes = this.take(size);
+    this.need(size, what);
+    const b = this.buffer;
+    const at = this.position;
+    this.position += size;
     switch (type) {
-      case GgufValueType.UINT8: return bytes.readUInt8(0);
-      case GgufValueType.INT8: return bytes.readInt8(0);
-      case GgufValueType.UINT16: return bytes.readUInt16LE(0);
-      case GgufValueType.INT16: return bytes.readInt16LE(0);
-      case GgufValueType.UINT32: return bytes.readUInt32LE(0);
-      case GgufValueType.INT32: return bytes.readInt32LE(0);
-      case GgufValueType.FLOAT32: return bytes.readFloatLE(0);
+      case GgufValueType.UINT8: return b.readUInt8(at);
+      case GgufValueType.INT8: return b.readInt8(at);
+      case GgufValueType.UINT16: return b.readUInt16LE(at);
+      case GgufValueType.INT16: return b.readInt16LE(at);
+      case GgufValueType.UINT32: return b.readUInt32LE(at);
+      case GgufValueType.INT32: return b.readInt32LE(at);
+      case GgufValueType.FLOAT32: return b.readFloatLE(at);
       case GgufValueType.BOOL: {
-        const byte = bytes.readUInt8(0);
+        const byte = b.readUInt8(at);
         if (byte > 1) throw new GgufFormatError(`${what} is a bool of value ${byte}`);
         return byte === 1;
       }
-      case GgufValueType.UINT64: return bytes.readBigUInt64LE(0);
-      case GgufValueType.INT64: return bytes.readBigInt64LE(0);
-      case GgufValueType.FLOAT64: return bytes.readDoubleLE(0);
+      case GgufValueType.UINT64: return b.readBigUInt64LE(at);
+      case GgufValueType.INT64: return b.readBigInt64LE(at);
+      case GgufValueType.FLOAT64: return b.readDoubleLE(at);
       default: throw new GgufFormatError(`${what} has unknown value type ${type}`);
     }
   }
 
-  async value(type: GgufValueType, what: string, depth = 0): Promise<GgufValue> {
+  value(type: GgufValueType, what: string, depth = 0): GgufValue {
     if (type !== GgufValueType.ARRAY) {
-      return { type, value: await this.scalar(type, what) } as GgufValue;
+      return { type, value: this.scalar(type, what) } as GgufValue;
     }
     if (depth > 2) throw new GgufFormatError(`${what} nests arrays too deeply`);
-    const itemType = await this.u32(`item type of ${what}`);
-    const count = await this.u64(`length of ${what}`);
+    const itemType = this.u32(`item type of ${what}`);
+    const count = this.u64(`length of ${what}`);
     // Every item takes at least one byte (strings eight): a count the file cannot hold is a lie.
     const minimum = itemType === GgufValueType.STRING || itemType === GgufValueType.ARRAY ? 8 : GGUF_SCALAR_SIZE[itemType as GgufValueType];
     if (minimum === undefined) throw new GgufFormatError(`${what} is an array of unknown type ${itemType}`);
     if (count * minimum > this.remaining()) {
       throw new GgufFormatError(`${what} claims ${count} items, more than the ${this.remaining()} bytes left could hold`);
     }
+    if (this.skipArrays && itemType !== GgufValueType.ARRAY) {
+      if (itemType === GgufValueType.STRING) {
+        for (let i = 0; i < count; i++) {
+          this.need(8, what);
+          const low = this.buffer.readUInt32LE(this.position);
+          const high = this.buffer.readUInt32LE(this.position + 4);
+          if (high >= 0x200000) throw new GgufFormatError(`length of ${what}[${i}] is beyond any file`);
+          this.position += 8;
+          this.need(high * 0x100000000 + low, what);
+          this.position += high * 0x100000000 + low;
+        }
+      } else {
+        this.need(count * minimum, what);
+        this.position += count * minimum;
+      }
+      return { type: GgufValueType.ARRAY, itemType, value: [] };
+    }
     if (itemType === GgufValueType.ARRAY) {
       const items: GgufValue[] = [];
-      for (let i = 0; i < count; i++) items.push(await this.value(GgufValueType.ARRAY, `${what}[${i}]`, depth + 1));
+      for (let i = 0; i < count; i++) items.push(this.value(GgufValueType.ARRAY, `${what}[${i}]`, depth + 1));
       return { type: GgufValueType.ARRAY, itemType, value: items };
     }
     const items: GgufScalar[] = new Array(count);
-    for (let i = 0; i < count; i++) items[i] = await this.scalar(itemType, `${what}[${i}]`);
+    let i = 0;
+    try {
+      // One description for every item (building one per item costs more than the reading).
+      for (; i < count; i++) items[i] = this.scalar(itemType, what);
+    } catch (error) {
+      if (error instanceof GgufFormatError) throw new GgufFormatError(error.message.replace(what, `${what}[${i}]`));
+      throw error;
+    }
     return { type: GgufValueType.ARRAY, itemType, value: items };
   }
 }
 
-/** Reads the header of a GGUF file or buffer, checking it against the bytes that exist. */
-export async function readGgufHeader(source: string | Uint8Array): Promise<GgufHeader> {
+/** Parses the header from the first bytes read, reading more (4× each time) while it needs more. */
+async function parseFrom(readAt: (position: number, length: number) => Promise<Buffer>, size: number, skipArrays: boolean): Promise<GgufHeader> {
+  let length = Math.min(size, 1 << 20);
+  for (;;) {
+    const buffer = await readAt(0, length);
+    if (buffer.length < length) throw new GgufFormatError('the file shrank while its header was being read');
+    try {
+      return parse(new Cursor(buffer, size, skipArrays));
+    } catch (error) {
+      if (!(error instanceof NeedMore) || length === size) throw error;
+      length = Math.min(size, length * 4);
+    }
+  }
+}
+
+/**
+ * Reads the header of a GGUF file or buffer, checking it against the bytes that exist. With
+ * `{ arrays: false }` array metadata is checked but left empty (a fast validation).
+ */
+export async function readGgufHeader(source: string | Uint8Array, options: { arrays?: boolean } = {}): Promise<GgufHeader> {
+  const skipArrays = options.arrays === false;
   if (typeof source !== 'string') {
     const bytes = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
-    return parse(new Cursor(async (position, length) => bytes.subarray(position, position + length), bytes.length));
+    return parse(new Cursor(bytes, bytes.length, skipArrays));
   }
   const file = await open(source, 'r');
   try {
     const { size } = await file.stat();
-    return await parse(
-      new Cursor(async (position, length) => {
-        const chunk = Buffer.alloc(length);
-        const { bytesRead } = await file.read(chunk, 0, length, position);
-        return chunk.subarray(0, bytesRead);
-      }, size),
-    );
+    return await parseFrom(async (position, length) => {
+      const chunk = Buffer.alloc(length);
+      const { bytesRead } = await file.read(chunk, 0, length, position);
+      return chunk.subarray(0, bytesRead);
+    }, size, skipArrays);
   } finally {
     await file.close();
   }
 }
 
-async function parse(cursor: Cursor): Promise<GgufHeader> {
+function parse(cursor: Cursor): GgufHeader {
   if (cursor.size < 4) throw new GgufFormatError(`the file has ${cursor.size} bytes: too short to be GGUF`);
-  const magic = await cursor.u32('magic');
+  const magic = cursor.u32('magic');
   if (magic !== GGUF_MAGIC) {
     throw new GgufFormatError(`not a GGUF file (magic 0x${magic.toString(16).padStart(8, '0')}, expected "GGUF")`);
   }
-  const version = await cursor.u32('version');
+  const version = cursor.u32('version');
   if (version !== 2 && version !== 3) throw new GgufFormatError(`unsupported GGUF version ${version} (2 and 3 are)`);
-  const tensorCount = await cursor.u64('tensor count');
-  const kvCount = await cursor.u64('metadata count');
+  const tensorCount = cursor.u64('tensor count');
+  const kvCount = cursor.u64('metadata count');
   // A key/value takes at least 12 bytes and a tensor info at least 24.
   if (kvCount * 12 > cursor.remaining()) throw new GgufFormatError(`metadata count ${kvCount} is more than the file can hold`);
   if (tensorCount * 24 > cursor.remaining()) throw new GgufFormatError(`tensor count ${tensorCount} is more than the file can hold`);
 
   const metadata = new Map<string, GgufValue>();
   for (let i = 0; i < kvCount; i++) {
-    const key = await cursor.string(`key of metadata #${i}`);
+    const key = cursor.string(`key of metadata #${i}`);
     if (metadata.has(key)) throw new GgufFormatError(`metadata key "${key}" appears twice`);
-    const type = await cursor.u32(`type of "${key}"`);
-    metadata.set(key, await cursor.value(type, `"${key}"`));
+    const type = cursor.u32(`type of "${key}"`);
+    metadata.set(key, cursor.value(type, `"${key}"`));
   }
 
   let alignment = GGUF_DEFAULT_ALIGNMENT;
@@ -204,17 +249,17 @@ async function parse(cursor: Cursor): Promise<GgufHeader> {
   const tensors: GgufTensorInfo[] = [];
   const names = new Set<string>();
   for (let i = 0; i < tensorCount; i++) {
-    const name = await cursor.string(`name of tensor #${i}`);
+    const name = cursor.string(`name of tensor #${i}`);
     if (names.has(name)) throw new GgufFormatError(`tensor "${name}" appears twice`);
     names.add(name);
-    const nDims = await cursor.u32(`dimension count of "${name}"`);
+    const nDims = cursor.u32(`dimension count of "${name}"`);
     if (nDims > GGML_MAX_DIMS) throw new GgufFormatError(`tensor "${name}" has ${nDims} dimensions (at most ${GGML_MAX_DIMS})`);
     const dims: number[] = [];
-    for (let d = 0; d < nDims; d++) dims.push(await cursor.u64(`dimension ${d} of "${name}"`));
-    const type = await cursor.u32(`type of "${name}"`);
+    for (let d = 0; d < nDims; d++) dims.push(cursor.u64(`dimension ${d} of "${name}"`));
+    const type = cursor.u32(`type of "${name}"`);
     const layout = GGML_TYPE_LAYOUT[type as GgmlType];
     if (layout === undefined) throw new GgufFormatError(`tensor "${name}" has unknown type ${type}`);
-    const offset = await cursor.u64(`data offset of "${name}"`);
+    const offset = cursor.u64(`data offset of "${name}"`);
     if (offset % alignment !== 0) throw new GgufFormatError(`tensor "${name}" data offset ${offset} is not aligned to ${alignment}`);
     const [block, blockBytes] = layout;
     const [first = 1, ...rest] = dims;

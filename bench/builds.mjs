@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// Build flags that matter, measured: the addon built four ways — native CPU (-march=native) or
+// portable, ggml thread pools (ours) or OpenMP — each into build-variants/<name>, then measured in
+// alternating rounds (bench/addon-runner.mjs). Appends a table to bench/RESULTS.md.
+// Each variant is a full llama.cpp build (~2 minutes on 2 cores), reused on later runs.
+//
+// Usage: npm run bench:builds [-- --rounds 5 --models tiny,small --threads 2]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    models: { type: 'string', default: 'tiny,small' },
+    threads: { type: 'string', default: '2' },
+  },
+});
+
+const VARIANTS = {
+  'native + thread pools': { portable: 'OFF', openmp: 'OFF' },
+  'portable + thread pools': { portable: 'ON', openmp: 'OFF' },
+  'native + OpenMP': { portable: 'OFF', openmp: 'ON' },
+};
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+
+function build(name, { portable, openmp }) {
+  // The default build is the one `npm install` made.
+  if (portable === 'OFF' && openmp === 'OFF') return join(root, 'build', 'Release', 'llama_napi.node');
+  const out = join(root, 'build-variants', name.replace(/[^a-z]+/g, '-'));
+  const addon = join(out, 'Release', 'llama_napi.node');
+  if (existsSync(addon)) return addon;
+  const llamaCppDir = execFileSync(process.execPath, [join(root, 'vendor', 'materialize.mjs'), '--print-dir'], { encoding: 'utf8' }).trim();
+  console.error(`[bench:builds] building ${name} (a full llama.cpp build)…`);
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js'), 'build', '--directory', root, '--out', out, '--config', 'Release',
+      `--CDLLAMA_CPP_DIR=${llamaCppDir}`, `--CDLLAMA_NAPI_PORTABLE=${portable}`, `--CDLLAMA_NAPI_OPENMP=${openmp}`],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  return addon;
+}
+
+const addons = Object.fromEntries(Object.entries(VARIANTS).map(([name, flags]) => [name, build(name, flags)]));
+const lines = ['', `## Build variants (\`npm run bench:builds\`, ${args.threads} threads, medians of ${args.rounds} alternating rounds)`, ''];
+lines.push('| model | build | pp tokens/s | tg tokens/s | tg vs native + thread pools |', '|---|---|---|---|---|');
+for (const model of args.models.split(',')) {
+  const path = join(root, 'bench', '.work', `${model}.gguf`);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run npm run bench first`);
+  const samples = Object.fromEntries(Object.keys(addons).map((name) => [name, { pp: [], tg: [] }]));
+  for (let round = 0; round < Number(args.rounds); round++) {
+    for (const [name, addon] of Object.entries(addons)) {
+      const run = spawnSync(process.execPath, [join(root, 'bench', 'addon-runner.mjs'), path, args.threads, '3'], {
+        encoding: 'utf8',
+        env: { ...process.env, LLAMA_NAPI_ADDON: addon },
+      });
+      if (run.status !== 0) throw new Error(`${name}: ${run.stderr}`);
+      const result = JSON.parse(run.stdout.trim());
+      samples[name].pp.push(result.pp);
+      samples[name].tg.push(result.tg);
+    }
+  }
+  const base = median(samples['native + thread pools'].tg);
+  for (const [name, sample] of Object.entries(samples)) {
+    lines.push(`| ${model} | ${name} | ${median(sample.pp).toFixed(0)} | ${median(sample.tg).toFixed(0)} | ${(median(sample.tg) / base).toFixed(2)}× |`);
+  }
+}
+const markdown = `${lines.join('\n')}\n`;
+appendFileSync(join(root, 'bench', 'RESULTS.md'), markdown);
+console.log(markdown);

@@ -1,0 +1,31 @@
+// How bench/ measures llama-napi through the raw addon: pp = decodes of a 128-token prompt back to
+// back (after a warm-up, as llama-bench does), tg = 64 tokens of the native generation loop, greedy.
+export const PROMPT = 128;
+export const GENERATE = 64;
+
+/** Mean tokens/s of `repetitions` pp and tg runs on a fresh context of `model`. */
+export async function measureOurs(model, threads, repetitions) {
+  const context = await model.createContext({ contextSize: 256, batchSize: PROMPT, threads });
+  const eos = model.info().tokens.eos;
+  try {
+    const prompt = Array.from({ length: PROMPT }, (_, i) => 100 + ((i * 7919) % 30000));
+    await context.decode(prompt);
+    const pp = [];
+    for (let r = 0; r < repetitions; r++) {
+      context.memoryClear();
+      const started = performance.now();
+      await context.decode(prompt);
+      pp.push((PROMPT * 1000) / (performance.now() - started));
+    }
+    const sampling = { temperature: 0, logitBias: eos === null ? [] : [[eos, Number.NEGATIVE_INFINITY]] };
+    await context.generate({ tokens: [1], maxTokens: 8, sampling });
+    const tg = [];
+    for (let r = 0; r < repetitions; r++) {
+      const result = await context.generate({ tokens: [1], maxTokens: GENERATE, sampling });
+      tg.push((result.timings.generatedTokens * 1000) / result.timings.generateMs);
+    }
+    return { pp: pp.reduce((a, b) => a + b) / pp.length, tg: tg.reduce((a, b) => a + b) / tg.length };
+  } finally {
+    context.dispose();
+  }
+}
