@@ -215,6 +215,8 @@ export interface NativeAddon {
   applyChatTemplate(template: string, messages: ReadonlyArray<{ role: string; content: string }>, addAssistant: boolean): string | null;
   supportsGpuOffload(): boolean;
   supportsMmap(): boolean;
+  /** Disposes every context and waits for native work to leave llama.cpp (called at process exit). */
+  shutdown(): void;
   readonly errorCodes: readonly NativeErrorCode[];
   readonly versions: { llamaCpp: string; llamaCppCommit: string; napi: number };
 }
@@ -238,6 +240,10 @@ export function addon(): NativeAddon {
       const load = require('node-gyp-build') as (dir: string) => unknown;
       loaded = load(packageRoot) as NativeAddon;
     }
+    // process.exit() runs no Node-API cleanup hook of the main thread: stop native work here, so
+    // exit neither waits out a long decode nor tears the process down under a running one.
+    const addonForExit = loaded;
+    process.once('exit', () => addonForExit.shutdown());
   }
   return loaded;
 }

@@ -5,17 +5,33 @@
 
 #include <napi.h>
 
+#include <atomic>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "errors.h"
 
 namespace llama_napi {
+
+struct ContextState;
+
+/** What in-flight work of one environment checks to learn the environment is going away. */
+struct Shutdown {
+    /** Set when the environment tears down (process exit, worker thread terminated). */
+    std::atomic<bool> stopping{ false };
+    /** Workers whose Execute() is running now. */
+    std::atomic<int> running{ 0 };
+};
 
 struct AddonData {
     Napi::FunctionReference abort_token;
     Napi::FunctionReference model;
     Napi::FunctionReference context;
     Napi::FunctionReference sampler;
+    std::shared_ptr<Shutdown> shutdown = std::make_shared<Shutdown>();
+    /** Every context made in this environment, to dispose of at teardown. Main thread only. */
+    std::vector<std::weak_ptr<ContextState>> contexts;
 
     static AddonData & Of(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
 };

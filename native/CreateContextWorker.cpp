@@ -2,6 +2,7 @@
 // and compute buffers, which can take a while and can fail for lack of memory).
 #include <algorithm>
 
+#include "AddonData.h"
 #include "Context.h"
 #include "Log.h"
 #include "Model.h"
@@ -54,7 +55,13 @@ class CreateContextWorker : public PromiseWorker {
         auto state = std::make_shared<ContextState>(model_, ctx_, threadpool_);
         ctx_ = nullptr;  // owned by the state from here
         threadpool_ = nullptr;
-        model_->contexts.push_back(state);
+        // Both lists keep weak references; expired ones are dropped here so they do not pile up.
+        auto remember = [&](std::vector<std::weak_ptr<ContextState>> & list) {
+            list.erase(std::remove_if(list.begin(), list.end(), [](const auto & weak) { return weak.expired(); }), list.end());
+            list.push_back(state);
+        };
+        remember(model_->contexts);
+        remember(AddonData::Of(env).contexts);
         return Context::NewInstance(env, std::move(state));
     }
 

@@ -47,7 +47,7 @@ class LoadModelWorker : public PromiseWorker {
             if (self->progress_ && !self->progress_->Failed()) {
                 self->progress_->Push(fraction);
             }
-            return !self->abort_->load() && !(self->progress_ && self->progress_->Failed());
+            return !self->abort_->load() && !self->ShuttingDown() && !(self->progress_ && self->progress_->Failed());
         };
         params.progress_callback_user_data = this;
 

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "AddonData.h"
 #include "errors.h"
 
 namespace llama_napi {
@@ -25,7 +26,10 @@ class PromiseWorker : public Napi::AsyncWorker {
 
    protected:
     PromiseWorker(Napi::Env env, const char * name)
-        : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
+        : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)), shutdown_(AddonData::Of(env).shutdown) {}
+
+    /** True once the environment tears down: long work should stop. Any thread. */
+    bool ShuttingDown() const { return shutdown_->stopping.load(std::memory_order_relaxed); }
 
     /** The work itself; worker thread. Report errors with Fail(). */
     virtual void Run() = 0;
@@ -46,6 +50,12 @@ class PromiseWorker : public Napi::AsyncWorker {
 
    private:
     void Execute() final {
+        // Counted, so an environment tearing down can wait for native work to leave llama.cpp.
+        struct Running {
+            std::atomic<int> & count;
+            explicit Running(std::atomic<int> & c) : count(c) { count.fetch_add(1); }
+            ~Running() { count.fetch_sub(1); }
+        } running(shutdown_->running);
         try {
             Run();
         } catch (const std::bad_alloc &) {
@@ -83,6 +93,7 @@ class PromiseWorker : public Napi::AsyncWorker {
     }
 
     Napi::Promise::Deferred deferred_;
+    std::shared_ptr<Shutdown> shutdown_;
     NativeFailure failure_{ ErrorCode::NativeError, "" };
     bool failed_ = false;
 };

@@ -1,7 +1,9 @@
 // Registration of the llama-napi addon: classes, functions and constants. No logic lives here.
 #include <napi.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "AbortToken.h"
@@ -102,11 +104,37 @@ Napi::Value SupportsGpuOffload(const Napi::CallbackInfo & info) {
 
 Napi::Value SupportsMmap(const Napi::CallbackInfo & info) { return Napi::Boolean::New(info.Env(), llama_supports_mmap()); }
 
+// At teardown of the environment (process exit, a worker thread terminated) native work may still
+// be running: dispose every context (which aborts its decodes and joins its engine thread), make
+// loads abort, and wait for workers to leave llama.cpp before the environment (and, on exit, the
+// process's static state) goes away.
+void TearDown(AddonData * data) {
+    data->shutdown->stopping.store(true);
+    for (const std::weak_ptr<ContextState> & weak : data->contexts) {
+        if (std::shared_ptr<ContextState> context = weak.lock()) {
+            context->MarkDisposed();
+        }
+    }
+    data->contexts.clear();
+    for (int waited = 0; data->shutdown->running.load() > 0 && waited < 10000; ++waited) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
+// shutdown(): TearDown() now, for process.exit(): Node runs no cleanup hook of the main environment
+// there, and joins its thread pool — which would wait out a long decode, or leave an engine thread
+// running into the process's teardown. lib/binding.ts calls it from process.on('exit').
+Napi::Value Shutdown(const Napi::CallbackInfo & info) {
+    TearDown(&AddonData::Of(info.Env()));
+    return info.Env().Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
     InstallLogger();
 
     auto * data = new AddonData();
     env.SetInstanceData<AddonData>(data);
+    env.AddCleanupHook([data]() { TearDown(data); });
     Napi::Function abort_token = AbortToken::Define(env);
     Napi::Function model = Model::Define(env);
     Napi::Function context = Context::Define(env);
@@ -124,6 +152,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("loadModel", Napi::Function::New<LoadModel>(env, "loadModel"));
     exports.Set("systemInfo", Napi::Function::New<SystemInfo>(env, "systemInfo"));
     exports.Set("applyChatTemplate", Napi::Function::New<ApplyChatTemplate>(env, "applyChatTemplate"));
+    exports.Set("shutdown", Napi::Function::New<Shutdown>(env, "shutdown"));
     exports.Set("supportsGpuOffload", Napi::Function::New<SupportsGpuOffload>(env, "supportsGpuOffload"));
     exports.Set("supportsMmap", Napi::Function::New<SupportsMmap>(env, "supportsMmap"));
 
