@@ -1,5 +1,4 @@
 // LlamaModel: a loaded GGUF model with its context — load, tokenize, detokenize, generate, dispose.
-import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 import {
@@ -10,7 +9,7 @@ import {
   type NativeModelInfo,
 } from './binding.js';
 import { LlamaError, fromNative } from './errors.js';
-import { GgufFormatError, readGgufHeader } from './gguf/reader.js';
+import { checkModelFile } from './gguf/check-file.js';
 import { checkMessages, formatChat, type ChatMessage, type FormatChatOptions } from './generation/chat.js';
 import { parseJsonOutput } from './generation/json-output.js';
 import type { JsonSchema } from './generation/json-schema.js';
@@ -115,25 +114,6 @@ async function native<T>(operation: Promise<T>): Promise<T> {
 
 function aborted(what: string): LlamaError {
   return new LlamaError('ABORTED', `${what} was aborted`);
-}
-
-/** Checks that `path` is a readable, well-formed GGUF file before llama.cpp sees it. */
-async function checkModelFile(path: string): Promise<void> {
-  let stats;
-  try {
-    stats = await stat(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new LlamaError('MODEL_NOT_FOUND', `no model file at ${path}`);
-    throw new LlamaError('INVALID_MODEL_FILE', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
-  }
-  if (!stats.isFile()) throw new LlamaError('INVALID_MODEL_FILE', `${path} is not a file`);
-  try {
-    await readGgufHeader(path, { arrays: false });
-  } catch (error) {
-    if (error instanceof GgufFormatError) throw new LlamaError('INVALID_MODEL_FILE', `${path}: ${error.message}`, { cause: error });
-    throw new LlamaError('INVALID_MODEL_FILE', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
-  }
 }
 
 /** Calls `onAbort` when `signal` fires; returns the function that stops listening. */

@@ -17,3 +17,4 @@ export {
   type GgufScalar,
   type GgufValue,
 } from './types.js';
+export { validateHyperparameters, validateModel, validateVocabulary, VALIDATED_ARRAYS } from './validate.js';

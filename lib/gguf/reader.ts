@@ -51,9 +51,14 @@ class Cursor {
   constructor(
     private readonly buffer: Buffer,
     readonly size: number,
-    /** Check arrays' bounds but do not materialize their items (validation only). */
+    /** Check arrays' bounds but do not materialize their items (validation only), except the
+     *  arrays of the keys in `keep`. */
     private readonly skipArrays = false,
+    private readonly keep: ReadonlySet<string> = new Set(),
   ) {}
+
+  /** Set by parse() to the key whose value is being read. */
+  currentKey = '';
 
   remaining(): number {
     return this.size - this.position;
@@ -141,7 +146,7 @@ class Cursor {
     if (count * minimum > this.remaining()) {
       throw new GgufFormatError(`${what} claims ${count} items, more than the ${this.remaining()} bytes left could hold`);
     }
-    if (this.skipArrays && itemType !== GgufValueType.ARRAY) {
+    if (this.skipArrays && itemType !== GgufValueType.ARRAY && !this.keep.has(this.currentKey)) {
       if (itemType === GgufValueType.STRING) {
         for (let i = 0; i < count; i++) {
           this.need(8, what);
@@ -177,13 +182,18 @@ class Cursor {
 }
 
 /** Parses the header from the first bytes read, reading more (4× each time) while it needs more. */
-async function parseFrom(readAt: (position: number, length: number) => Promise<Buffer>, size: number, skipArrays: boolean): Promise<GgufHeader> {
+async function parseFrom(
+  readAt: (position: number, length: number) => Promise<Buffer>,
+  size: number,
+  skipArrays: boolean,
+  keep: ReadonlySet<string>,
+): Promise<GgufHeader> {
   let length = Math.min(size, 1 << 20);
   for (;;) {
     const buffer = await readAt(0, length);
     if (buffer.length < length) throw new GgufFormatError('the file shrank while its header was being read');
     try {
-      return parse(new Cursor(buffer, size, skipArrays));
+      return parse(new Cursor(buffer, size, skipArrays, keep));
     } catch (error) {
       if (!(error instanceof NeedMore) || length === size) throw error;
       length = Math.min(size, length * 4);
@@ -193,13 +203,15 @@ async function parseFrom(readAt: (position: number, length: number) => Promise<B
 
 /**
  * Reads the header of a GGUF file or buffer, checking it against the bytes that exist. With
- * `{ arrays: false }` array metadata is checked but left empty (a fast validation).
+ * `{ arrays: false }` array metadata is checked but left empty (a fast validation), except the
+ * arrays of the keys listed in `keep`.
  */
-export async function readGgufHeader(source: string | Uint8Array, options: { arrays?: boolean } = {}): Promise<GgufHeader> {
+export async function readGgufHeader(source: string | Uint8Array, options: { arrays?: boolean; keep?: readonly string[] } = {}): Promise<GgufHeader> {
   const skipArrays = options.arrays === false;
+  const keep = new Set(options.keep ?? []);
   if (typeof source !== 'string') {
     const bytes = Buffer.from(source.buffer, source.byteOffset, source.byteLength);
-    return parse(new Cursor(bytes, bytes.length, skipArrays));
+    return parse(new Cursor(bytes, bytes.length, skipArrays, keep));
   }
   const file = await open(source, 'r');
   try {
@@ -208,7 +220,7 @@ export async function readGgufHeader(source: string | Uint8Array, options: { arr
       const chunk = Buffer.alloc(length);
       const { bytesRead } = await file.read(chunk, 0, length, position);
       return chunk.subarray(0, bytesRead);
-    }, size, skipArrays);
+    }, size, skipArrays, keep);
   } finally {
     await file.close();
   }
@@ -233,6 +245,7 @@ function parse(cursor: Cursor): GgufHeader {
     const key = cursor.string(`key of metadata #${i}`);
     if (metadata.has(key)) throw new GgufFormatError(`metadata key "${key}" appears twice`);
     const type = cursor.u32(`type of "${key}"`);
+    cursor.currentKey = key;
     metadata.set(key, cursor.value(type, `"${key}"`));
   }
 
