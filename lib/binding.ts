@@ -215,6 +215,8 @@ export interface NativeAddon {
   applyChatTemplate(template: string, messages: ReadonlyArray<{ role: string; content: string }>, addAssistant: boolean): string | null;
   supportsGpuOffload(): boolean;
   supportsMmap(): boolean;
+  /** Native handles made and freed so far, per kind (process-wide): made − freed are alive. */
+  stats(): Record<'models' | 'contexts' | 'samplers' | 'engines', { made: number; freed: number }>;
   /** Disposes every context and waits for native work to leave llama.cpp (called at process exit). */
   shutdown(): void;
   readonly errorCodes: readonly NativeErrorCode[];

@@ -8,6 +8,7 @@
 #include "AbortToken.h"
 #include "AddonData.h"
 #include "Engine.h"
+#include "Stats.h"
 #include "Model.h"
 #include "Promises.h"
 #include "Sampler.h"
@@ -27,6 +28,7 @@ bool AbortCallback(void * data) { return static_cast<const ContextState *>(data)
 
 ContextState::ContextState(std::shared_ptr<ModelState> owner, llama_context * context, ggml_threadpool * pool)
     : model(std::move(owner)), ctx(context), threadpool(pool) {
+    Stats::Get().contexts.made++;
     llama_set_abort_callback(ctx, AbortCallback, this);
     if (threadpool != nullptr) {
         llama_attach_threadpool(ctx, threadpool, nullptr);
@@ -52,6 +54,7 @@ void ContextState::Free() {
     if (ctx != nullptr) {
         llama_free(ctx);
         ctx = nullptr;
+        Stats::Get().contexts.freed++;
     }
     if (threadpool != nullptr) {
         ggml_threadpool_free(threadpool);

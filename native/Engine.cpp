@@ -10,6 +10,7 @@
 #include "Log.h"
 #include "Model.h"
 #include "Sampler.h"
+#include "Stats.h"
 #include "TokenPiece.h"
 #include "Tokens.h"
 #include "errors.h"
@@ -140,13 +141,17 @@ struct Engine::Slot {
 };
 
 Engine::Engine(Napi::Env env, ContextState & context) : context_(context), bridge_(std::make_shared<EngineBridge>()) {
+    Stats::Get().engines.made++;
     std::shared_ptr<EngineBridge> bridge = bridge_;
     bridge_->channel = EventChannel<EngineEvent>::Create(
         env, "llama-napi:engine", [bridge](Napi::Env e, EngineEvent & event) { bridge->Handle(e, event); });
     bridge_->channel->Unref(env);
 }
 
-Engine::~Engine() { Stop(); }
+Engine::~Engine() {
+    Stop();
+    Stats::Get().engines.freed++;
+}
 
 Napi::Promise Engine::Submit(Napi::Env env, std::unique_ptr<GenerationRequest> request, Napi::Function on_token) {
     EngineBridge::Pending pending{ Napi::Promise::Deferred::New(env), Napi::FunctionReference(), request->abort,

@@ -8,6 +8,7 @@
 #include "Context.h"
 #include "Promises.h"
 #include "Sampler.h"
+#include "Stats.h"
 #include "Tokens.h"
 #include "Workers.h"
 #include "errors.h"
@@ -50,9 +51,14 @@ Napi::Value TokenOrNull(Napi::Env env, llama_token token) {
 }  // namespace
 
 ModelState::ModelState(llama_model * m, bool vocab_only_model)
-    : model(m), vocab(llama_model_get_vocab(m)), n_vocab(llama_vocab_n_tokens(vocab)), vocab_only(vocab_only_model) {}
+    : model(m), vocab(llama_model_get_vocab(m)), n_vocab(llama_vocab_n_tokens(vocab)), vocab_only(vocab_only_model) {
+    Stats::Get().models.made++;
+}
 
-ModelState::~ModelState() { llama_model_free(model); }
+ModelState::~ModelState() {
+    llama_model_free(model);
+    Stats::Get().models.freed++;
+}
 
 Napi::Function Model::Define(Napi::Env env) {
     return DefineClass(env, "Model",

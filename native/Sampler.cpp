@@ -6,6 +6,7 @@
 
 #include "AddonData.h"
 #include "Log.h"
+#include "Stats.h"
 #include "Model.h"
 #include "Tokens.h"
 #include "errors.h"
@@ -269,7 +270,9 @@ llama_token SampleToken(llama_sampler * chain, llama_context * ctx, int32_t inde
 }
 
 SamplerState::SamplerState(std::shared_ptr<ModelState> owner, llama_sampler * sampler_chain)
-    : model(std::move(owner)), chain(sampler_chain) {}
+    : model(std::move(owner)), chain(sampler_chain) {
+    Stats::Get().samplers.made++;
+}
 
 SamplerState::~SamplerState() { Free(); }
 
@@ -277,6 +280,7 @@ void SamplerState::Free() {
     if (chain != nullptr) {
         llama_sampler_free(chain);
         chain = nullptr;
+        Stats::Get().samplers.freed++;
     }
     model.reset();
 }

@@ -13,6 +13,7 @@
 #include "Model.h"
 #include "Promises.h"
 #include "Sampler.h"
+#include "Stats.h"
 #include "Tokens.h"
 #include "Workers.h"
 #include "errors.h"
@@ -95,6 +96,24 @@ Napi::Value ApplyChatTemplate(const Napi::CallbackInfo & info) {
     return Napi::String::New(env, buffer.data(), static_cast<size_t>(n));
 }
 
+// stats(): native handles made and freed so far, per kind (process-wide).
+Napi::Value HandleStats(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    Napi::Object result = Napi::Object::New(env);
+    auto add = [&](const char * name, const HandleCounts & counts) {
+        Napi::Object entry = Napi::Object::New(env);
+        entry.Set("made", Napi::Number::New(env, static_cast<double>(counts.made.load())));
+        entry.Set("freed", Napi::Number::New(env, static_cast<double>(counts.freed.load())));
+        result.Set(name, entry);
+    };
+    Stats & stats = Stats::Get();
+    add("models", stats.models);
+    add("contexts", stats.contexts);
+    add("samplers", stats.samplers);
+    add("engines", stats.engines);
+    return result;
+}
+
 Napi::Value SystemInfo(const Napi::CallbackInfo & info) { return Napi::String::New(info.Env(), llama_print_system_info()); }
 
 Napi::Value SupportsGpuOffload(const Napi::CallbackInfo & info) {
@@ -153,6 +172,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("systemInfo", Napi::Function::New<SystemInfo>(env, "systemInfo"));
     exports.Set("applyChatTemplate", Napi::Function::New<ApplyChatTemplate>(env, "applyChatTemplate"));
     exports.Set("shutdown", Napi::Function::New<Shutdown>(env, "shutdown"));
+    exports.Set("stats", Napi::Function::New<HandleStats>(env, "stats"));
     exports.Set("supportsGpuOffload", Napi::Function::New<SupportsGpuOffload>(env, "supportsGpuOffload"));
     exports.Set("supportsMmap", Napi::Function::New<SupportsMmap>(env, "supportsMmap"));
 

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// Runs the test suite against an AddressSanitizer + UndefinedBehaviorSanitizer build of the addon
+// and llama.cpp (built once into build-variants/sanitize, ~3 minutes). Node itself is not
+// instrumented: the sanitizer runtimes are preloaded, leak checking is off (Node's own allocations
+// would drown it), and any report fails the run.
+//
+// Usage: npm run sanitize [-- <vitest filters…>]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'build-variants', 'sanitize');
+const addon = join(out, 'Release', 'llama_napi.node');
+
+if (!existsSync(addon)) {
+  const llamaCppDir = execFileSync(process.execPath, [join(root, 'vendor', 'materialize.mjs'), '--print-dir'], { encoding: 'utf8' }).trim();
+  console.error('[sanitize] building the sanitizer variant (once)…');
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js'), 'build', '--directory', root, '--out', out, '--config', 'Release',
+      `--CDLLAMA_CPP_DIR=${llamaCppDir}`, '--CDLLAMA_NAPI_SANITIZE=ON'],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+}
+
+const runtime = (name) => execFileSync('gcc', [`-print-file-name=${name}`], { encoding: 'utf8' }).trim();
+const env = {
+  ...process.env,
+  LLAMA_NAPI_ADDON: addon,
+  LD_PRELOAD: [runtime('libasan.so'), runtime('libubsan.so')].join(':'),
+  ASAN_OPTIONS: 'detect_leaks=0:halt_on_error=1:abort_on_error=1:allocator_may_return_null=1',
+  UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1',
+};
+const filters = process.argv.slice(2);
+const run = spawnSync(process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...(filters.length > 0 ? filters : ['test/native', 'test/e2e'])], {
+  cwd: root,
+  env,
+  stdio: 'inherit',
+});
+process.exit(run.status ?? 1);
