@@ -219,6 +219,12 @@ export interface NativeAddon {
   stats(): Record<'models' | 'contexts' | 'samplers' | 'engines', { made: number; freed: number }>;
   /** Disposes every context and waits for native work to leave llama.cpp (called at process exit). */
   shutdown(): void;
+  /** Sets the threshold of llama.cpp's log output, by rank: 0 debug, 1 info, 3 warn, 4 error, 5 none. */
+  setLogLevel(rank: 0 | 1 | 3 | 4 | 5): void;
+  logLevel(): 0 | 1 | 3 | 4 | 5;
+  /** Whole log lines at or above the threshold go to `logger` (on the main thread, asynchronously)
+   *  instead of stderr; null restores stderr. */
+  setLogger(logger: ((level: 'debug' | 'info' | 'warn' | 'error', message: string) => void) | null): void;
   readonly errorCodes: readonly NativeErrorCode[];
   readonly versions: { llamaCpp: string; llamaCppCommit: string; napi: number };
 }

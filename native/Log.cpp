@@ -1,11 +1,17 @@
-// llama.cpp log routing and per-thread error capture (see Log.h).
+// llama.cpp log routing, levels, the user's logger and per-thread error capture (see Log.h).
 #include "Log.h"
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "EventChannel.h"
 #include "ggml.h"
 #include "llama.h"
 
@@ -13,39 +19,92 @@ namespace llama_napi {
 
 namespace {
 
-// 0 = debug ... 4 = error, 5 = none; mirrors ggml_log_level ordering without CONT.
-int g_threshold = 3;
+struct LogLine {
+    int rank;
+    std::string text;
+};
+
+std::atomic<int> g_threshold{ kWarn };
+
+// The user's logger: a channel to the main thread of the environment that set it.
+std::mutex g_sink_mutex;
+std::shared_ptr<EventChannel<LogLine>> g_sink;
+napi_env g_sink_env = nullptr;
+
 thread_local bool t_capturing = false;
-thread_local std::string t_captured;
+thread_local std::vector<LogLine> t_captured;
+thread_local size_t t_captured_bytes = 0;
 thread_local ggml_log_level t_last_level = GGML_LOG_LEVEL_INFO;
+thread_local std::string t_partial;  // a line not finished yet (llama.cpp logs in pieces)
 
 int Rank(ggml_log_level level) {
     switch (level) {
-        case GGML_LOG_LEVEL_DEBUG: return 0;
-        case GGML_LOG_LEVEL_INFO: return 1;
-        case GGML_LOG_LEVEL_WARN: return 3;
-        case GGML_LOG_LEVEL_ERROR: return 4;
-        default: return 1;
+        case GGML_LOG_LEVEL_DEBUG: return kDebug;
+        case GGML_LOG_LEVEL_INFO: return kInfo;
+        case GGML_LOG_LEVEL_WARN: return kWarn;
+        case GGML_LOG_LEVEL_ERROR: return kError;
+        default: return kInfo;
+    }
+}
+
+const char * RankName(int rank) {
+    switch (rank) {
+        case kDebug: return "debug";
+        case kInfo: return "info";
+        case kWarn: return "warn";
+        default: return "error";
+    }
+}
+
+/** Delivers one whole line (without its newline) to the logger, or stderr. */
+void Deliver(int rank, std::string line) {
+    std::shared_ptr<EventChannel<LogLine>> sink;
+    {
+        std::lock_guard<std::mutex> lock(g_sink_mutex);
+        sink = g_sink;
+    }
+    if (sink) {
+        sink->Push(LogLine{ rank, std::move(line) });
+    } else {
+        line += '\n';
+        std::fputs(line.c_str(), stderr);
+    }
+}
+
+/** Splits text into lines and delivers the whole ones; keeps the unfinished rest for later. */
+void Emit(int rank, const char * text) {
+    if (rank < g_threshold.load(std::memory_order_relaxed)) {
+        return;
+    }
+    t_partial += text;
+    for (size_t newline = t_partial.find('\n'); newline != std::string::npos; newline = t_partial.find('\n')) {
+        std::string line = t_partial.substr(0, newline);
+        t_partial.erase(0, newline + 1);
+        if (!line.empty()) {
+            Deliver(rank, std::move(line));
+        }
     }
 }
 
 void OnLog(ggml_log_level level, const char * text, void *) {
+    if (text == nullptr) {
+        return;
+    }
     if (level == GGML_LOG_LEVEL_CONT) {
         level = t_last_level;
     } else {
         t_last_level = level;
     }
     const int rank = Rank(level);
-    if (t_capturing && rank >= 3 && text != nullptr) {
-        // Held until the operation ends: printed then, or made part of its error instead.
-        if (t_captured.size() < 4096) {
-            t_captured += text;
+    if (t_capturing && rank >= kWarn) {
+        // Held until the operation ends: logged then, or made part of its error instead.
+        if (t_captured_bytes < 4096) {
+            t_captured.push_back(LogLine{ rank, text });
+            t_captured_bytes += std::strlen(text);
         }
         return;
     }
-    if (rank >= g_threshold && text != nullptr) {
-        std::fputs(text, stderr);
-    }
+    Emit(rank, text);
 }
 
 std::string Trim(const std::string & text) {
@@ -70,29 +129,77 @@ std::string Trim(const std::string & text) {
 void InstallLogger() {
     const char * level = std::getenv("LLAMA_NAPI_LOG_LEVEL");
     if (level != nullptr) {
-        if (std::strcmp(level, "none") == 0) g_threshold = 5;
-        else if (std::strcmp(level, "error") == 0) g_threshold = 4;
-        else if (std::strcmp(level, "warn") == 0) g_threshold = 3;
-        else if (std::strcmp(level, "info") == 0) g_threshold = 1;
-        else if (std::strcmp(level, "debug") == 0) g_threshold = 0;
+        if (std::strcmp(level, "none") == 0) g_threshold = kNone;
+        else if (std::strcmp(level, "error") == 0) g_threshold = kError;
+        else if (std::strcmp(level, "warn") == 0) g_threshold = kWarn;
+        else if (std::strcmp(level, "info") == 0) g_threshold = kInfo;
+        else if (std::strcmp(level, "debug") == 0) g_threshold = kDebug;
     }
     llama_log_set(OnLog, nullptr);
+}
+
+void SetLogLevel(int rank) { g_threshold.store(rank); }
+
+int LogLevel() { return g_threshold.load(); }
+
+void SetLogger(Napi::Env env, Napi::Function logger) {
+    std::shared_ptr<EventChannel<LogLine>> channel;
+    if (!logger.IsEmpty()) {
+        auto reference = std::make_shared<Napi::FunctionReference>(Napi::Persistent(logger));
+        channel = EventChannel<LogLine>::Create(env, "llama-napi:log", [reference](Napi::Env e, LogLine & line) {
+            reference->Call({ Napi::String::New(e, RankName(line.rank)), Napi::String::New(e, line.text) });
+        });
+        channel->Unref(env);  // a logger never keeps the process alive
+    }
+    std::shared_ptr<EventChannel<LogLine>> previous;
+    {
+        std::lock_guard<std::mutex> lock(g_sink_mutex);
+        previous = std::move(g_sink);
+        g_sink = std::move(channel);
+        g_sink_env = g_sink ? static_cast<napi_env>(env) : nullptr;
+    }
+    if (previous) {
+        previous->Release();
+    }
+}
+
+void ForgetLogger(napi_env env) {
+    std::shared_ptr<EventChannel<LogLine>> previous;
+    {
+        std::lock_guard<std::mutex> lock(g_sink_mutex);
+        if (g_sink_env != env) {
+            return;
+        }
+        previous = std::move(g_sink);
+        g_sink_env = nullptr;
+    }
+    if (previous) {
+        previous->Release();
+    }
 }
 
 LogCapture::LogCapture() {
     t_capturing = true;
     t_captured.clear();
+    t_captured_bytes = 0;
 }
 
 LogCapture::~LogCapture() {
     t_capturing = false;
-    if (!consumed_ && !t_captured.empty() && g_threshold <= 3) {
-        std::fputs(t_captured.c_str(), stderr);
+    if (!consumed_) {
+        for (const LogLine & line : t_captured) {
+            Emit(line.rank, line.text.c_str());
+        }
     }
     t_captured.clear();
+    t_captured_bytes = 0;
 }
 
-std::string LogCapture::Text() const { return Trim(t_captured); }
+std::string LogCapture::Text() const {
+    std::string all;
+    for (const LogLine & line : t_captured) all += line.text;
+    return Trim(all);
+}
 
 std::string LogCapture::Describe(const std::string & fallback) {
     consumed_ = true;

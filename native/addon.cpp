@@ -114,6 +114,30 @@ Napi::Value HandleStats(const Napi::CallbackInfo & info) {
     return result;
 }
 
+// setLogLevel(rank) / logLevel(): the threshold of llama.cpp's log output (a LogRank: 0 debug,
+// 1 info, 3 warn, 4 error, 5 none).
+Napi::Value SetLogLevelJs(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const int rank = info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : -1;
+    if (rank != kDebug && rank != kInfo && rank != kWarn && rank != kError && rank != kNone) {
+        Throw(env, ErrorCode::InvalidArgument, "level must be 0 (debug), 1 (info), 3 (warn), 4 (error) or 5 (none)");
+    }
+    SetLogLevel(rank);
+    return env.Undefined();
+}
+
+Napi::Value LogLevelJs(const Napi::CallbackInfo & info) { return Napi::Number::New(info.Env(), LogLevel()); }
+
+// setLogger(fn | null): whole log lines go to fn(level, message) instead of stderr.
+Napi::Value SetLoggerJs(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsFunction() && !info[0].IsNull() && !info[0].IsUndefined()) {
+        Throw(env, ErrorCode::InvalidArgument, "logger must be a function or null");
+    }
+    SetLogger(env, info[0].IsFunction() ? info[0].As<Napi::Function>() : Napi::Function());
+    return env.Undefined();
+}
+
 Napi::Value SystemInfo(const Napi::CallbackInfo & info) { return Napi::String::New(info.Env(), llama_print_system_info()); }
 
 Napi::Value SupportsGpuOffload(const Napi::CallbackInfo & info) {
@@ -127,8 +151,9 @@ Napi::Value SupportsMmap(const Napi::CallbackInfo & info) { return Napi::Boolean
 // be running: dispose every context (which aborts its decodes and joins its engine thread), make
 // loads abort, and wait for workers to leave llama.cpp before the environment (and, on exit, the
 // process's static state) goes away.
-void TearDown(AddonData * data) {
+void TearDown(AddonData * data, napi_env env) {
     data->shutdown->stopping.store(true);
+    ForgetLogger(env);
     for (const std::weak_ptr<ContextState> & weak : data->contexts) {
         if (std::shared_ptr<ContextState> context = weak.lock()) {
             context->MarkDisposed();
@@ -144,7 +169,7 @@ void TearDown(AddonData * data) {
 // there, and joins its thread pool — which would wait out a long decode, or leave an engine thread
 // running into the process's teardown. lib/binding.ts calls it from process.on('exit').
 Napi::Value Shutdown(const Napi::CallbackInfo & info) {
-    TearDown(&AddonData::Of(info.Env()));
+    TearDown(&AddonData::Of(info.Env()), info.Env());
     return info.Env().Undefined();
 }
 
@@ -153,7 +178,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
     auto * data = new AddonData();
     env.SetInstanceData<AddonData>(data);
-    env.AddCleanupHook([data]() { TearDown(data); });
+    napi_env raw_env = env;
+    env.AddCleanupHook([data, raw_env]() { TearDown(data, raw_env); });
     Napi::Function abort_token = AbortToken::Define(env);
     Napi::Function model = Model::Define(env);
     Napi::Function context = Context::Define(env);
@@ -173,6 +199,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("applyChatTemplate", Napi::Function::New<ApplyChatTemplate>(env, "applyChatTemplate"));
     exports.Set("shutdown", Napi::Function::New<Shutdown>(env, "shutdown"));
     exports.Set("stats", Napi::Function::New<HandleStats>(env, "stats"));
+    exports.Set("setLogLevel", Napi::Function::New<SetLogLevelJs>(env, "setLogLevel"));
+    exports.Set("logLevel", Napi::Function::New<LogLevelJs>(env, "logLevel"));
+    exports.Set("setLogger", Napi::Function::New<SetLoggerJs>(env, "setLogger"));
     exports.Set("supportsGpuOffload", Napi::Function::New<SupportsGpuOffload>(env, "supportsGpuOffload"));
     exports.Set("supportsMmap", Napi::Function::New<SupportsMmap>(env, "supportsMmap"));
 
