@@ -8,6 +8,8 @@ export default defineConfig({
     pool: 'forks',
     globalSetup: ['test/setup/global.ts'],
     testTimeout: 60_000,
+    // The public API's types (test/types/*.test-d.ts), checked by tsc as part of the run.
+    typecheck: { enabled: true, include: ['test/types/**/*.test-d.ts'], tsconfig: 'test/tsconfig.json' },
     hookTimeout: 600_000,
     // llama.cpp's warnings about the odd test model would drown the report; errors still show.
     env: { LLAMA_NAPI_LOG_LEVEL: process.env.LLAMA_NAPI_LOG_LEVEL ?? 'error' },

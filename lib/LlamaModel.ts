@@ -13,6 +13,7 @@ import { checkModelFile } from './gguf/check-file.js';
 import { checkMessages, formatChat, type ChatMessage, type FormatChatOptions } from './generation/chat.js';
 import { parseJsonOutput } from './generation/json-output.js';
 import type { JsonSchema } from './generation/json-schema.js';
+import type { FromJsonSchema } from './generation/schema-type.js';
 import { parseGenerateOptions, type GenerateOptions, type TokenChunk } from './generation/options.js';
 import { TokenStream } from './generation/stream.js';
 import { optionalBoolean, optionalFunction, optionalInteger, optionalSignal, optionsObject, rejectUnknown } from './options.js';
@@ -275,7 +276,10 @@ export class LlamaModel {
    * Generates a continuation of `prompt`. Concurrent calls share the model: up to `sequences` run
    * batched together, the rest wait their turn.
    */
-  async generate<T = unknown>(prompt: string, options: GenerateOptions & { jsonSchema: JsonSchema }): Promise<JsonGenerateResult<T>>;
+  async generate<T = never, const S extends JsonSchema = JsonSchema>(
+    prompt: string,
+    options: GenerateOptions & { jsonSchema: S },
+  ): Promise<JsonGenerateResult<[T] extends [never] ? FromJsonSchema<S> : T>>;
   async generate(prompt: string, options?: GenerateOptions): Promise<GenerateResult>;
   async generate(prompt: string, options: GenerateOptions = {}): Promise<GenerateResult> {
     return this.#prepare(prompt, options).run();
@@ -348,7 +352,10 @@ export class LlamaModel {
   }
 
   /** Answers a conversation: formats it with the model's chat template, then generates. */
-  async chat<T = unknown>(messages: readonly ChatMessage[], options: ChatOptions & { jsonSchema: JsonSchema }): Promise<JsonGenerateResult<T>>;
+  async chat<T = never, const S extends JsonSchema = JsonSchema>(
+    messages: readonly ChatMessage[],
+    options: ChatOptions & { jsonSchema: S },
+  ): Promise<JsonGenerateResult<[T] extends [never] ? FromJsonSchema<S> : T>>;
   async chat(messages: readonly ChatMessage[], options?: ChatOptions): Promise<GenerateResult>;
   async chat(messages: readonly ChatMessage[], options: ChatOptions = {}): Promise<GenerateResult> {
     const { prompt, generateOptions } = this.#chatPrompt(messages, options);

@@ -14,6 +14,7 @@ export type { GenerateOptions, SamplingOptions, TokenChunk } from './generation/
 export { TokenStream } from './generation/stream.js';
 export { formatChat, type ChatMessage, type FormatChatOptions } from './generation/chat.js';
 export { jsonSchemaToGrammar, type JsonSchema } from './generation/json-schema.js';
+export type { FromJsonSchema } from './generation/schema-type.js';
 export { getLogLevel, setLogLevel, setLogger, type LogLevel, type Logger } from './logging.js';
 export { LLAMA_ERROR_CODES, LlamaError, type LlamaErrorCode } from './errors.js';
 export * from './provider/index.js';

@@ -21,7 +21,7 @@ if (!existsSync(addon)) {
     process.execPath,
     [join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js'), 'build', '--directory', root, '--out', out, '--config', 'Release',
       `--CDLLAMA_CPP_DIR=${llamaCppDir}`, '--CDLLAMA_NAPI_SANITIZE=ON'],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
+    { stdio: ['ignore', 'inherit', 'inherit'] },
   );
 }
 
