@@ -198,6 +198,19 @@ export interface NativeSampler {
   readonly disposed: boolean;
 }
 
+/** A device ggml can compute on (ggml_backend_dev_*). */
+export interface NativeDevice {
+  name: string;
+  description: string;
+  type: 'cpu' | 'gpu' | 'igpu' | 'accelerator' | 'other';
+  /** The backend that drives it: "CPU", "CUDA", "Vulkan", … */
+  backend: string;
+  memoryTotal: number;
+  memoryFree: number;
+  /** The file the backend's code was loaded from (a libggml-cpu-<variant>.so module, or the addon). */
+  library: string;
+}
+
 /** The raw addon, one-to-one with llama.cpp's C API where it can be. */
 export interface NativeAddon {
   AbortToken: new () => NativeAbortToken;
@@ -214,6 +227,8 @@ export interface NativeAddon {
    *  template text or a name such as "chatml"); null when it does not recognize the template. */
   applyChatTemplate(template: string, messages: ReadonlyArray<{ role: string; content: string }>, addAssistant: boolean): string | null;
   supportsGpuOffload(): boolean;
+  /** Every device ggml can use (initializes the backends first, on the calling thread). */
+  devices(): NativeDevice[];
   supportsMmap(): boolean;
   /** Native handles made and freed so far, per kind (process-wide): made − freed are alive. */
   stats(): Record<'models' | 'contexts' | 'samplers' | 'engines', { made: number; freed: number }>;
@@ -226,7 +241,15 @@ export interface NativeAddon {
    *  instead of stderr; null restores stderr. */
   setLogger(logger: ((level: 'debug' | 'info' | 'warn' | 'error', message: string) => void) | null): void;
   readonly errorCodes: readonly NativeErrorCode[];
-  readonly versions: { llamaCpp: string; llamaCppCommit: string; napi: number };
+  readonly versions: {
+    llamaCpp: string;
+    llamaCppCommit: string;
+    napi: number;
+    /** The GPU backend compiled in (LLAMA_NAPI_GPU). */
+    gpu: 'off' | 'cuda' | 'vulkan';
+    /** A portable build whose CPU backend is picked at run time among per-feature-level variants. */
+    cpuVariants: boolean;
+  };
 }
 
 /** The package root (holds package.json, build/ and prebuilds/), from lib/ or dist/. */

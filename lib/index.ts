@@ -15,6 +15,7 @@ export { TokenStream } from './generation/stream.js';
 export { formatChat, type ChatMessage, type FormatChatOptions } from './generation/chat.js';
 export { jsonSchemaToGrammar, type JsonSchema } from './generation/json-schema.js';
 export type { FromJsonSchema } from './generation/schema-type.js';
+export { buildInfo, listDevices, supportsGpuOffload, type BuildInfo, type Device } from './system.js';
 export { getLogLevel, setLogLevel, setLogger, type LogLevel, type Logger } from './logging.js';
 export { LLAMA_ERROR_CODES, LlamaError, type LlamaErrorCode } from './errors.js';
 export * from './provider/index.js';

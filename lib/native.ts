@@ -10,6 +10,7 @@ export type {
   NativeContext,
   NativeContextInfo,
   NativeContextOptions,
+  NativeDevice,
   NativeErrorCode,
   NativeGenerateRequest,
   NativeGenerateResult,

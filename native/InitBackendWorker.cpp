@@ -1,15 +1,9 @@
 // initBackend(): llama.cpp's backend initialization, once per process, off the main thread.
-#include <mutex>
-
+#include "Backends.h"
 #include "PromiseWorker.h"
 #include "Workers.h"
 
 namespace llama_napi {
-
-void EnsureBackend() {
-    static std::once_flag once;
-    std::call_once(once, [] { llama_backend_init(); });
-}
 
 namespace {
 

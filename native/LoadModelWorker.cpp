@@ -2,6 +2,7 @@
 // a thread-safe function and abort through the progress callback's return value.
 #include <cstdio>
 
+#include "Backends.h"
 #include "EventChannel.h"
 #include "Log.h"
 #include "Model.h"
@@ -32,7 +33,11 @@ class LoadModelWorker : public PromiseWorker {
 
    protected:
     void Run() override {
-        EnsureBackend();
+        const std::string problem = BackendProblem();
+        if (!problem.empty()) {
+            Fail(ErrorCode::ModelLoadFailed, problem);
+            return;
+        }
         if (abort_->load()) {
             Fail(ErrorCode::Aborted, "model load aborted");
             return;

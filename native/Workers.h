@@ -21,8 +21,6 @@ struct ModelState;
 
 /** Initializes llama.cpp's backends once per process; resolves with undefined. */
 Napi::Promise StartInitBackend(Napi::Env env);
-/** Makes sure the backends are initialized (idempotent, any thread). */
-void EnsureBackend();
 
 struct LoadModelRequest {
     std::string path;

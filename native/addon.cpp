@@ -8,6 +8,7 @@
 
 #include "AbortToken.h"
 #include "AddonData.h"
+#include "Backends.h"
 #include "Context.h"
 #include "Log.h"
 #include "Model.h"
@@ -138,7 +139,12 @@ Napi::Value SetLoggerJs(const Napi::CallbackInfo & info) {
     return env.Undefined();
 }
 
-Napi::Value SystemInfo(const Napi::CallbackInfo & info) { return Napi::String::New(info.Env(), llama_print_system_info()); }
+Napi::Value SystemInfo(const Napi::CallbackInfo & info) {
+    EnsureBackend();
+    return Napi::String::New(info.Env(), llama_print_system_info());
+}
+
+Napi::Value DevicesJs(const Napi::CallbackInfo & info) { return Devices(info.Env()); }
 
 Napi::Value SupportsGpuOffload(const Napi::CallbackInfo & info) {
     EnsureBackend();
@@ -203,6 +209,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     exports.Set("logLevel", Napi::Function::New<LogLevelJs>(env, "logLevel"));
     exports.Set("setLogger", Napi::Function::New<SetLoggerJs>(env, "setLogger"));
     exports.Set("supportsGpuOffload", Napi::Function::New<SupportsGpuOffload>(env, "supportsGpuOffload"));
+    exports.Set("devices", Napi::Function::New<DevicesJs>(env, "devices"));
     exports.Set("supportsMmap", Napi::Function::New<SupportsMmap>(env, "supportsMmap"));
 
     Napi::Array codes = Napi::Array::New(env);
@@ -216,6 +223,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     versions.Set("llamaCpp", Napi::String::New(env, llama_version()));
     versions.Set("llamaCppCommit", Napi::String::New(env, LLAMA_NAPI_LLAMA_CPP_COMMIT));
     versions.Set("napi", Napi::Number::New(env, NAPI_VERSION));
+    versions.Set("gpu", Napi::String::New(env, LLAMA_NAPI_GPU_NAME));
+    versions.Set("cpuVariants", Napi::Boolean::New(env, LLAMA_NAPI_CPU_VARIANTS_ON != 0));
     exports.Set("versions", versions);
     return exports;
 }

@@ -1,0 +1,43 @@
+// What this build of llama-napi can run on: its devices (CPU, GPUs), whether layers can be
+// offloaded to a GPU, and how it was built.
+import { addon, type NativeDevice } from './binding.js';
+
+/** A device ggml can compute on. */
+export type Device = NativeDevice;
+
+/** How the loaded addon was built, and llama.cpp's own report of the CPU features it uses. */
+export interface BuildInfo {
+  /** llama.cpp's version number and the pinned commit ("custom" for a LLAMA_CPP_DIR build). */
+  llamaCpp: string;
+  llamaCppCommit: string;
+  /** The GPU backend compiled in: 'cuda', 'vulkan' or 'off' (see README, "Building with a GPU"). */
+  gpu: 'off' | 'cuda' | 'vulkan';
+  /** True for the portable prebuilt binary, whose CPU backend is chosen at run time. */
+  cpuVariants: boolean;
+  /** llama_print_system_info(): e.g. "CPU : SSE3 = 1 | AVX2 = 1 | … ". */
+  systemInfo: string;
+}
+
+/** Initializes llama.cpp's backends off the main thread (loading a GPU driver can take seconds). */
+async function ready() {
+  const raw = addon();
+  await raw.initBackend();
+  return raw;
+}
+
+/** The devices models can run on: the CPU, and GPUs when the build has a GPU backend and a driver. */
+export async function listDevices(): Promise<Device[]> {
+  return (await ready()).devices();
+}
+
+/** True when `gpuLayers` can move layers to a GPU (a GPU build with a usable device). */
+export async function supportsGpuOffload(): Promise<boolean> {
+  return (await ready()).supportsGpuOffload();
+}
+
+/** How the loaded addon was built. */
+export async function buildInfo(): Promise<BuildInfo> {
+  const raw = await ready();
+  const { llamaCpp, llamaCppCommit, gpu, cpuVariants } = raw.versions;
+  return { llamaCpp, llamaCppCommit, gpu, cpuVariants, systemInfo: raw.systemInfo() };
+}

@@ -1,0 +1,97 @@
+// Backend loading and the device listing (see Backends.h).
+#include "Backends.h"
+
+#include <mutex>
+#include <string>
+
+#include "ggml-backend.h"
+#include "llama.h"
+
+#if !defined(_WIN32)
+#include <dlfcn.h>
+#endif
+
+namespace llama_napi {
+
+namespace {
+
+/** The file a function was loaded from (the addon itself, or a backend module); empty if unknown. */
+std::string LibraryOf(const void * address) {
+#if !defined(_WIN32)
+    Dl_info info{};
+    if (address != nullptr && dladdr(address, &info) != 0 && info.dli_fname != nullptr) {
+        return info.dli_fname;
+    }
+#endif
+    (void) address;
+    return {};
+}
+
+[[maybe_unused]] std::string DirectoryOf(const std::string & file) {
+    const size_t slash = file.find_last_of('/');
+    return slash == std::string::npos ? std::string() : file.substr(0, slash);
+}
+
+const char * TypeName(enum ggml_backend_dev_type type) {
+    switch (type) {
+        case GGML_BACKEND_DEVICE_TYPE_CPU: return "cpu";
+        case GGML_BACKEND_DEVICE_TYPE_GPU: return "gpu";
+        case GGML_BACKEND_DEVICE_TYPE_IGPU: return "igpu";
+        case GGML_BACKEND_DEVICE_TYPE_ACCEL: return "accelerator";
+        default: return "other";
+    }
+}
+
+std::string g_problem;
+
+}  // namespace
+
+void EnsureBackend() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+#ifdef GGML_BACKEND_DL
+        // The backends are shared libraries beside the addon (libggml-cpu-<variant>.so, …): ggml
+        // scores each CPU variant against this CPU and registers the best.
+        const std::string here = DirectoryOf(LibraryOf(reinterpret_cast<const void *>(&EnsureBackend)));
+        ggml_backend_load_all_from_path(here.empty() ? nullptr : here.c_str());
+        if (ggml_backend_dev_count() == 0) {
+            g_problem = "no ggml backend could be loaded from " + (here.empty() ? std::string("the addon's folder") : here) +
+                        " (the libggml-cpu-*.so files must sit next to the addon)";
+        }
+#endif
+        llama_backend_init();
+    });
+}
+
+std::string BackendProblem() {
+    EnsureBackend();
+    return g_problem;
+}
+
+Napi::Value Devices(Napi::Env env) {
+    EnsureBackend();
+    Napi::Array list = Napi::Array::New(env);
+    const size_t count = ggml_backend_dev_count();
+    for (size_t i = 0; i < count; ++i) {
+        ggml_backend_dev_t device = ggml_backend_dev_get(i);
+        size_t free = 0;
+        size_t total = 0;
+        ggml_backend_dev_memory(device, &free, &total);
+        ggml_backend_reg_t reg = ggml_backend_dev_backend_reg(device);
+        Napi::Object entry = Napi::Object::New(env);
+        entry.Set("name", ggml_backend_dev_name(device));
+        entry.Set("description", ggml_backend_dev_description(device));
+        entry.Set("type", TypeName(ggml_backend_dev_type(device)));
+        entry.Set("backend", reg != nullptr ? ggml_backend_reg_name(reg) : "");
+        entry.Set("memoryTotal", static_cast<double>(total));
+        entry.Set("memoryFree", static_cast<double>(free));
+        // Where the backend's code lives: a module such as libggml-cpu-icelake.so in a dynamic
+        // build, the addon itself otherwise.
+        const void * probe = reg != nullptr ? ggml_backend_reg_get_proc_address(reg, "ggml_backend_get_features") : nullptr;
+        entry.Set("library", LibraryOf(probe != nullptr ? probe : reinterpret_cast<const void *>(&Devices)));
+        list.Set(static_cast<uint32_t>(i), entry);
+    }
+    return list;
+}
+
+}  // namespace llama_napi
