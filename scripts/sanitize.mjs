@@ -14,14 +14,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'build-variants', 'sanitize');
 const addon = join(out, 'Release', 'llama_napi.node');
 
-if (!existsSync(addon)) {
+// Built once (~10 minutes on 2 cores), then brought up to date incrementally on every run.
+{
   const llamaCppDir = execFileSync(process.execPath, [join(root, 'vendor', 'materialize.mjs'), '--print-dir'], { encoding: 'utf8' }).trim();
-  console.error('[sanitize] building the sanitizer variant (once)…');
+  console.error(existsSync(addon) ? '[sanitize] updating the sanitizer build…' : '[sanitize] building the sanitizer variant (once)…');
   execFileSync(
     process.execPath,
     [join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js'), 'build', '--directory', root, '--out', out, '--config', 'Release',
       `--CDLLAMA_CPP_DIR=${llamaCppDir}`, '--CDLLAMA_NAPI_SANITIZE=ON'],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
+    { stdio: ['ignore', 'ignore', 'inherit'] },
   );
 }
 

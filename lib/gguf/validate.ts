@@ -5,6 +5,8 @@ import { GgufFormatError, type GgufHeader } from './reader.js';
 import { GgufValueType, type GgufValue } from './types.js';
 
 const LLAMA_MAX_LAYERS = 512;
+/** The largest value llama.cpp's enum llama_ftype can hold (its values: 0 to 41, and 1024 = guessed). */
+const LLAMA_FTYPE_MAX = 2047;
 const LLAMA_MAX_EXPERTS = 1024;
 
 /** The numbers of a scalar or an array value (per-layer hyperparameters are arrays). */
@@ -53,6 +55,12 @@ export function validateModel(header: GgufHeader): void {
 
 /** Throws GgufFormatError for hyperparameters llama.cpp would abort on. */
 export function validateHyperparameters(header: GgufHeader): void {
+  // llama.cpp casts these integers straight into its enums: a value outside an enum's range is
+  // undefined behaviour (found by fuzzing under UBSan).
+  const fileType = numbers(header.metadata.get('general.file_type'))?.[0];
+  if (fileType !== undefined && !(Number.isInteger(fileType) && fileType >= 0 && fileType <= LLAMA_FTYPE_MAX)) {
+    throw new GgufFormatError(`general.file_type is ${fileType}: llama.cpp's file types are 0 to ${LLAMA_FTYPE_MAX}`);
+  }
   const arch = header.metadata.get('general.architecture');
   if (arch === undefined || arch.type !== GgufValueType.STRING) return; // llama.cpp reports this itself
   const key = (suffix: string) => `${String(arch.value)}.${suffix}`;
@@ -80,6 +88,10 @@ export function validateHyperparameters(header: GgufHeader): void {
   if (experts === 0 && groups !== 0) fail(`${key('expert_group_count')} is ${groups} without experts`);
   if (groups !== 0 && !(groups < experts && experts % groups === 0 && groupsUsed > 0 && groupsUsed < groups)) {
     fail(`${key('expert_group_count')} ${groups} and ${key('expert_group_used_count')} ${groupsUsed} do not divide ${experts} experts`);
+  }
+  const pooling = scalar('pooling_type');
+  if (pooling !== undefined && !(pooling === -1 || pooling === 0xffffffff || (Number.isInteger(pooling) && pooling >= 0 && pooling <= 4))) {
+    fail(`${key('pooling_type')} is ${pooling}: llama.cpp's pooling types are -1 (unspecified) to 4 (rank)`);
   }
   for (const suffix of ['attention.layer_norm_epsilon', 'attention.layer_norm_rms_epsilon', 'attention.group_norm_epsilon']) {
     for (const value of get(suffix) ?? []) {

@@ -24,6 +24,8 @@ describe('validateModel', () => {
       ['tokenizer.ggml.tokens', tokens(['a', 'b'])],
       ['tokenizer.ggml.scores', gguf.array(GgufValueType.FLOAT32, [0, 1])],
       ['tokenizer.ggml.token_type', gguf.array(GgufValueType.INT32, [1, 1])],
+      ['general.file_type', gguf.u32(1024)],
+      ['llama.pooling_type', gguf.i32(-1)],
     ]);
     expect(() => validateModel(h)).not.toThrow();
   });
@@ -42,6 +44,8 @@ describe('validateModel', () => {
     [[['tokenizer.ggml.tokens', tokens(['a', 'b'])], ['tokenizer.ggml.scores', gguf.array(GgufValueType.FLOAT32, [0])]], /scores has 1 entries for 2 tokens/],
     [[['tokenizer.ggml.tokens', tokens(['a', 'b'])], ['tokenizer.ggml.token_type', gguf.array(GgufValueType.STRING, ['x', 'y'])]], /token_type must be an array of INT32 or UINT32/],
     [[['tokenizer.ggml.tokens', gguf.array(GgufValueType.INT32, [1, 2])]], /tokens must be an array of strings/],
+    [[['general.file_type', gguf.u32(1_000_000)]], /general\.file_type is 1000000: llama\.cpp's file types are 0 to 2047/],
+    [[['llama.pooling_type', gguf.u32(7)]], /llama\.pooling_type is 7: llama\.cpp's pooling types are -1 \(unspecified\) to 4 \(rank\)/],
   ] as Array<[Array<[string, GgufValue]>, RegExp]>)('refuses %#: %s', async (metadata, message) => {
     const h = await header(metadata);
     expect(() => validateModel(h)).toThrow(GgufFormatError);

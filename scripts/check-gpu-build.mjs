@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// Checks that a GPU variant of the addon compiles, links and loads — on a machine without a GPU
+// too (CI never has one): builds it into build-variants/<gpu>, lists what it links against, then
+// loads it in a child Node process and generates on the CPU (a GPU build must still run where no
+// GPU or driver is present). Slow: CUDA's kernels take a while on few cores.
+//
+// Usage: node scripts/check-gpu-build.mjs cuda|vulkan [--model path.gguf]
+//   LLAMA_NAPI_CUDA_ARCHS  CUDA architectures to compile for (default 90, the H100)
+//   LLAMA_NAPI_CUBLAS_DIR  a cuBLAS outside the toolkit (include/, lib/): e.g. the contents of
+//                          NVIDIA's nvidia-cublas wheel, for a toolkit installed without it
+// Without the NVIDIA driver (no libcuda.so), ggml's CUDA virtual-memory pool is left out
+// (GGML_CUDA_NO_VMM), since it links the driver directly.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const gpu = process.argv[2];
+if (gpu !== 'cuda' && gpu !== 'vulkan') {
+  console.error('usage: node scripts/check-gpu-build.mjs cuda|vulkan [--model path.gguf]');
+  process.exit(2);
+}
+const modelIndex = process.argv.indexOf('--model');
+const model = modelIndex > 0 ? process.argv[modelIndex + 1] : join(root, 'test', '.models', 'spmF32.gguf');
+const out = join(root, 'build-variants', gpu);
+const addonPath = join(out, 'Release', 'llama_napi.node');
+
+const llamaCppDir = execFileSync(process.execPath, [join(root, 'vendor', 'materialize.mjs'), '--print-dir'], { encoding: 'utf8' }).trim();
+const cmakeJs = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
+const args = [cmakeJs, 'build', '--directory', root, '--out', out, '--config', 'Release', `--CDLLAMA_CPP_DIR=${llamaCppDir}`, `--CDLLAMA_NAPI_GPU=${gpu}`];
+const env = { ...process.env };
+if (gpu === 'cuda') {
+  args.push(`--CDCMAKE_CUDA_ARCHITECTURES=${process.env.LLAMA_NAPI_CUDA_ARCHS || '90'}`);
+  const cublas = process.env.LLAMA_NAPI_CUBLAS_DIR;
+  if (cublas) {
+    const lib = join(cublas, 'lib');
+    args.push(`--CDCUDA_cublas_LIBRARY=${join(lib, 'libcublas.so')}`, `--CDCUDA_cublasLt_LIBRARY=${join(lib, 'libcublasLt.so')}`);
+    env.CPATH = [join(cublas, 'include'), env.CPATH].filter(Boolean).join(':');
+    env.LIBRARY_PATH = [lib, env.LIBRARY_PATH].filter(Boolean).join(':');
+    env.LD_LIBRARY_PATH = [lib, env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+  }
+  const driver = spawnSync('ldconfig', ['-p'], { encoding: 'utf8' }).stdout ?? '';
+  if (!/libcuda\.so/.test(driver)) {
+    console.log('[check-gpu-build] no NVIDIA driver (libcuda.so) here: building with GGML_CUDA_NO_VMM=ON');
+    args.push('--CDGGML_CUDA_NO_VMM=ON');
+  }
+}
+
+const started = Date.now();
+execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit', env });
+const seconds = ((Date.now() - started) / 1000).toFixed(0);
+console.log(`\n[check-gpu-build] ${gpu} build: ${addonPath} (${(statSync(addonPath).size / 1048576).toFixed(1)} MiB) in ${seconds} s`);
+console.log('[check-gpu-build] links against:');
+const ldd = spawnSync('ldd', [addonPath], { encoding: 'utf8', env });
+for (const line of ldd.stdout.split('\n')) if (/cuda|cublas|vulkan|not found/.test(line)) console.log(`  ${line.trim()}`);
+if (/not found/.test(ldd.stdout)) {
+  console.error('[check-gpu-build] unresolved libraries');
+  process.exit(1);
+}
+
+if (!existsSync(model)) {
+  console.log(`[check-gpu-build] no model at ${model}: skipping the load check (run npm test once to write the test models)`);
+  process.exit(0);
+}
+const script = `
+const { LlamaModel, buildInfo, listDevices, supportsGpuOffload } = await import(${JSON.stringify(join(root, 'dist', 'index.js'))});
+const info = await buildInfo();
+const devices = await listDevices();
+const model = await LlamaModel.load(${JSON.stringify(model)}, { contextSize: 128, gpuLayers: 'all' });
+const result = await model.generate('Hello', { temperature: 0, maxTokens: 8 });
+await model.dispose();
+console.log(JSON.stringify({ gpu: info.gpu, offload: await supportsGpuOffload(), devices: devices.map((d) => d.type + ':' + d.name), tokens: result.tokens }));
+`;
+const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+  encoding: 'utf8',
+  env: { ...env, LLAMA_NAPI_ADDON: addonPath, LLAMA_NAPI_LOG_LEVEL: 'warn' },
+});
+console.log(`[check-gpu-build] load and generate with the ${gpu} build: exit ${run.status}`);
+console.log(run.stdout.trim());
+if (run.stderr.trim()) console.log(run.stderr.trim().split('\n').map((line) => `  stderr: ${line}`).join('\n'));
+process.exit(run.status ?? 1);
