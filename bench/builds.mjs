@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-// Build flags that matter, measured: the addon built four ways — native CPU (-march=native) or
-// portable, ggml thread pools (ours) or OpenMP — each into build-variants/<name>, then measured in
-// alternating rounds (bench/addon-runner.mjs). Appends a table to bench/RESULTS.md.
-// Each variant is a full llama.cpp build (~2 minutes on 2 cores), reused on later runs.
+// Build flags that matter, measured: the addon built several ways — native CPU (-march=native) or
+// portable (no CPU extensions beyond the baseline), ggml thread pools (ours) or OpenMP, and the
+// prebuilt binary (every CPU variant, the best loaded at run time; `npm run prebuild:native`) —
+// each into build-variants/<name> (the prebuild into prebuilds/), then measured in alternating
+// rounds (bench/addon-runner.mjs). Appends a table to bench/RESULTS.md.
+// Each variant is a full llama.cpp build (~2 minutes on 2 cores; the prebuild ~6), reused later.
 //
-// Usage: npm run bench:builds [-- --rounds 5 --models tiny,small --threads 2]
+// Usage: npm run bench:builds [-- --rounds 5 --models tiny,small --threads 2 --variants prebuilt,openmp]
+//   --variants  which to compare with the native build: portable, openmp, prebuilt (default: all)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,21 +20,30 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '5' },
     models: { type: 'string', default: 'tiny,small' },
     threads: { type: 'string', default: '2' },
+    variants: { type: 'string', default: 'portable,openmp,prebuilt' },
   },
 });
 
-const VARIANTS = {
+const ALL_VARIANTS = {
   'native + thread pools': { portable: 'OFF', openmp: 'OFF' },
-  'portable + thread pools': { portable: 'ON', openmp: 'OFF' },
-  'native + OpenMP': { portable: 'OFF', openmp: 'ON' },
+  'portable + thread pools': { key: 'portable', portable: 'ON', openmp: 'OFF' },
+  'native + OpenMP': { key: 'openmp', portable: 'OFF', openmp: 'ON' },
+  'prebuilt (CPU variants at run time)': { key: 'prebuilt', prebuilt: true },
 };
+const wanted = new Set(args.variants.split(','));
+const VARIANTS = Object.fromEntries(Object.entries(ALL_VARIANTS).filter(([, flags]) => !flags.key || wanted.has(flags.key)));
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
 };
 
-function build(name, { portable, openmp }) {
+function build(name, { portable, openmp, prebuilt }) {
+  if (prebuilt) {
+    const addon = join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'llama-napi.glibc.node');
+    if (!existsSync(addon)) execFileSync(process.execPath, [join(root, 'scripts', 'prebuild.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
+    return addon;
+  }
   // The default build is the one `npm install` made.
   if (portable === 'OFF' && openmp === 'OFF') return join(root, 'build', 'Release', 'llama_napi.node');
   const out = join(root, 'build-variants', name.replace(/[^a-z]+/g, '-'));

@@ -6,6 +6,9 @@
 
 #include "ggml-backend.h"
 #include "llama.h"
+#ifndef GGML_BACKEND_DL
+#include "ggml-cpu.h"
+#endif
 
 #if !defined(_WIN32)
 #include <dlfcn.h>
@@ -67,6 +70,41 @@ std::string BackendProblem() {
     EnsureBackend();
     return g_problem;
 }
+
+#ifdef GGML_BACKEND_DL
+namespace {
+
+/** A function of the loaded CPU backend module, by name; nullptr without one. */
+void * CpuProc(const char * name) {
+    EnsureBackend();
+    ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
+    ggml_backend_reg_t reg = cpu != nullptr ? ggml_backend_dev_backend_reg(cpu) : nullptr;
+    return reg != nullptr ? ggml_backend_reg_get_proc_address(reg, name) : nullptr;
+}
+
+}  // namespace
+
+ggml_threadpool * ThreadpoolNew(ggml_threadpool_params * params) {
+    using Fn = ggml_threadpool * (*) (ggml_threadpool_params *);
+    static const auto fn = reinterpret_cast<Fn>(CpuProc("ggml_threadpool_new"));
+    return fn != nullptr ? fn(params) : nullptr;
+}
+
+void ThreadpoolFree(ggml_threadpool * pool) {
+    using Fn = void (*)(ggml_threadpool *);
+    static const auto fn = reinterpret_cast<Fn>(CpuProc("ggml_threadpool_free"));
+    // A pool exists only if ThreadpoolNew found the module, so fn is found too.
+    if (pool != nullptr && fn != nullptr) fn(pool);
+}
+#else
+ggml_threadpool * ThreadpoolNew(ggml_threadpool_params * params) {
+    return ggml_threadpool_new(params);
+}
+
+void ThreadpoolFree(ggml_threadpool * pool) {
+    if (pool != nullptr) ggml_threadpool_free(pool);
+}
+#endif
 
 Napi::Value Devices(Napi::Env env) {
     EnsureBackend();

@@ -8,6 +8,8 @@
 
 #include <string>
 
+#include "ggml.h"
+
 namespace llama_napi {
 
 /** Loads (where dynamic) and initializes the backends, once; later calls return at once. */
@@ -15,6 +17,14 @@ void EnsureBackend();
 
 /** Why no model can run (no backend could be loaded), or empty when at least one device exists. */
 std::string BackendProblem();
+
+/**
+ * ggml's CPU thread pools. They live in the CPU backend, which the portable build loads at run time
+ * (no symbol to link against): there they are found through the CPU backend's registry.
+ * ThreadpoolNew returns nullptr when no CPU backend provides them.
+ */
+ggml_threadpool * ThreadpoolNew(ggml_threadpool_params * params);
+void ThreadpoolFree(ggml_threadpool * pool);
 
 /** Every device ggml can use: [{ name, description, type, backend, memoryTotal, memoryFree, library }]. */
 Napi::Value Devices(Napi::Env env);

@@ -7,6 +7,7 @@
 
 #include "AbortToken.h"
 #include "AddonData.h"
+#include "Backends.h"
 #include "Engine.h"
 #include "Stats.h"
 #include "Model.h"
@@ -57,7 +58,7 @@ void ContextState::Free() {
         Stats::Get().contexts.freed++;
     }
     if (threadpool != nullptr) {
-        ggml_threadpool_free(threadpool);
+        ThreadpoolFree(threadpool);
         threadpool = nullptr;
     }
     model.reset();

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "AddonData.h"
+#include "Backends.h"
 #include "Context.h"
 #include "Log.h"
 #include "Model.h"
@@ -24,7 +25,7 @@ class CreateContextWorker : public PromiseWorker {
             llama_free(ctx_);
         }
         if (threadpool_ != nullptr) {
-            ggml_threadpool_free(threadpool_);
+            ThreadpoolFree(threadpool_);
         }
     }
 
@@ -41,7 +42,7 @@ class CreateContextWorker : public PromiseWorker {
         // threads as each asks for). Its workers poll briefly after a decode, then sleep.
         ggml_threadpool_params pool_params =
             ggml_threadpool_params_default(std::max(params_.n_threads, params_.n_threads_batch));
-        threadpool_ = ggml_threadpool_new(&pool_params);
+        threadpool_ = ThreadpoolNew(&pool_params);
         if (threadpool_ == nullptr) {
             Fail(ErrorCode::ContextCreateFailed, log.Describe("ggml could not start a thread pool"));
         }

@@ -3,7 +3,8 @@
 //
 // Usage: node scripts/build-native.mjs [--target <cmake target>] [--debug]
 //   LLAMA_CPP_DIR=/path         build against your own llama.cpp checkout
-//   LLAMA_NAPI_GPU=cuda|vulkan  with a GPU backend (CUDA toolkit, or Vulkan SDK + glslc, needed)
+//   LLAMA_NAPI_GPU=cuda|vulkan  with a GPU backend (CUDA toolkit, or Vulkan SDK + glslc, needed;
+//                               CUDA options in scripts/gpu-options.mjs)
 //   LLAMA_NAPI_PORTABLE=1       no -march=native (binaries that run on any CPU of the architecture)
 // The build directory is reused: touching one native/ file rebuilds only the addon. Installed as a
 // dependency (inside node_modules), only the built addon is kept afterwards, not the build tree.
@@ -12,6 +13,8 @@ import { readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { gpuBuildOptions } from './gpu-options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -45,10 +48,12 @@ const cmakeArgs = [
   `--CDLLAMA_NAPI_PORTABLE=${truthy(process.env.LLAMA_NAPI_PORTABLE) ? 'ON' : 'OFF'}`,
   `--CDLLAMA_NAPI_GPU=${gpu}`,
 ];
+const { args: gpuArgs, env } = gpuBuildOptions(gpu);
+cmakeArgs.push(...gpuArgs);
 if (target) cmakeArgs.push('--target', target);
 
 const started = Date.now();
-execFileSync(process.execPath, cmakeArgs, { cwd: root, stdio: 'inherit' });
+execFileSync(process.execPath, cmakeArgs, { cwd: root, stdio: 'inherit', env });
 console.error(`[llama-napi] native build${target ? ` (${target})` : ''} finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
 if (root.split(sep).includes('node_modules') && !target) {

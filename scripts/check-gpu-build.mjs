@@ -5,16 +5,15 @@
 // GPU or driver is present). Slow: CUDA's kernels take a while on few cores.
 //
 // Usage: node scripts/check-gpu-build.mjs cuda|vulkan [--model path.gguf]
-//   LLAMA_NAPI_CUDA_ARCHS  CUDA architectures to compile for (default 90, the H100)
-//   LLAMA_NAPI_CUBLAS_DIR  a cuBLAS outside the toolkit (include/, lib/): e.g. the contents of
-//                          NVIDIA's nvidia-cublas wheel, for a toolkit installed without it
-// Without the NVIDIA driver (no libcuda.so), ggml's CUDA virtual-memory pool is left out
-// (GGML_CUDA_NO_VMM), since it links the driver directly.
+//   LLAMA_NAPI_CUDA_ARCHS, LLAMA_NAPI_CUBLAS_DIR: see scripts/gpu-options.mjs (architectures
+//   default to 90, the H100, here: a machine without a GPU has nothing to detect)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { gpuBuildOptions } from './gpu-options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -31,23 +30,8 @@ const addonPath = join(out, 'Release', 'llama_napi.node');
 const llamaCppDir = execFileSync(process.execPath, [join(root, 'vendor', 'materialize.mjs'), '--print-dir'], { encoding: 'utf8' }).trim();
 const cmakeJs = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
 const args = [cmakeJs, 'build', '--directory', root, '--out', out, '--config', 'Release', `--CDLLAMA_CPP_DIR=${llamaCppDir}`, `--CDLLAMA_NAPI_GPU=${gpu}`];
-const env = { ...process.env };
-if (gpu === 'cuda') {
-  args.push(`--CDCMAKE_CUDA_ARCHITECTURES=${process.env.LLAMA_NAPI_CUDA_ARCHS || '90'}`);
-  const cublas = process.env.LLAMA_NAPI_CUBLAS_DIR;
-  if (cublas) {
-    const lib = join(cublas, 'lib');
-    args.push(`--CDCUDA_cublas_LIBRARY=${join(lib, 'libcublas.so')}`, `--CDCUDA_cublasLt_LIBRARY=${join(lib, 'libcublasLt.so')}`);
-    env.CPATH = [join(cublas, 'include'), env.CPATH].filter(Boolean).join(':');
-    env.LIBRARY_PATH = [lib, env.LIBRARY_PATH].filter(Boolean).join(':');
-    env.LD_LIBRARY_PATH = [lib, env.LD_LIBRARY_PATH].filter(Boolean).join(':');
-  }
-  const driver = spawnSync('ldconfig', ['-p'], { encoding: 'utf8' }).stdout ?? '';
-  if (!/libcuda\.so/.test(driver)) {
-    console.log('[check-gpu-build] no NVIDIA driver (libcuda.so) here: building with GGML_CUDA_NO_VMM=ON');
-    args.push('--CDGGML_CUDA_NO_VMM=ON');
-  }
-}
+const { args: gpuArgs, env } = gpuBuildOptions(gpu, process.env, '90');
+args.push(...gpuArgs);
 
 const started = Date.now();
 execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit', env });
