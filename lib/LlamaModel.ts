@@ -68,6 +68,7 @@ export interface DetokenizeOptions {
  */
 export type StopReason = 'eog' | 'maxTokens' | 'abort' | 'stop' | 'contextFull';
 
+/** What generate() resolves with: the text, its tokens, why it stopped, and timings. */
 export interface GenerateResult {
   text: string;
   /** Every sampled token, the end-of-generation token excepted (a stop string's tokens included). */

@@ -34,6 +34,7 @@ export interface NativeAbortToken {
   readonly aborted: boolean;
 }
 
+/** loadModel()'s options (llama_model_params, camelCase). */
 export interface NativeLoadModelOptions {
   /** Layers to offload to a GPU; -1 = all (llama.cpp's default). */
   gpuLayers?: number;
@@ -54,6 +55,7 @@ export interface NativeSpecialTokens {
   eog: number[];
 }
 
+/** A model's metadata and hyperparameters, as llama.cpp reports them. */
 export interface NativeModelInfo {
   architecture: string;
   description: string;
@@ -79,6 +81,7 @@ export interface NativeModelInfo {
   metadata: Record<string, string>;
 }
 
+/** Model.createContext()'s options (llama_context_params, camelCase). */
 export interface NativeContextOptions {
   contextSize?: number;
   batchSize?: number;
@@ -92,6 +95,7 @@ export interface NativeContextOptions {
   pooling?: 'model' | 'none' | 'mean' | 'cls' | 'last';
 }
 
+/** A context's real sizes (llama.cpp may round what was asked). */
 export interface NativeContextInfo {
   /** Tokens of the whole context (all sequences). */
   contextSize: number;
@@ -126,8 +130,10 @@ export interface NativeSamplingParams {
   grammarRoot?: string;
 }
 
+/** Why the native generation loop stopped. */
 export type NativeStopReason = 'eog' | 'maxTokens' | 'contextFull' | 'abort' | 'stop';
 
+/** One generation run by the native loop: the prompt tokens, sampling, the token limit and stop strings. */
 export interface NativeGenerateRequest {
   tokens: Int32Array | number[];
   maxTokens?: number;
@@ -138,6 +144,7 @@ export interface NativeGenerateRequest {
   stop?: string[];
 }
 
+/** What the native generation loop resolves with. */
 export interface NativeGenerateResult {
   tokens: Int32Array;
   text: string;
@@ -152,12 +159,14 @@ export interface NativeGenerateResult {
   };
 }
 
+/** One generated token and its text, as the native loop delivers it to JavaScript. */
 export interface NativeTokenChunk {
   token: number;
   /** Whole UTF-8 characters only: a character split across tokens arrives with its last token. */
   text: string;
 }
 
+/** A loaded llama.cpp model: vocabulary operations, metadata and contexts. */
 export interface NativeModel {
   info(): NativeModelInfo;
   tokenize(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): Promise<Int32Array>;
@@ -172,6 +181,7 @@ export interface NativeModel {
   readonly disposed: boolean;
 }
 
+/** A llama.cpp context (KV cache, thread pool) of a model: decode, sample, generate, embed, memory operations. One raw operation at a time. */
 export interface NativeContext {
   decode(tokens: Int32Array | number[], options?: { seqId?: number; logitsAll?: boolean }, abort?: NativeAbortToken | null): Promise<void>;
   sample(sampler: NativeSampler, options?: { index?: number }): Promise<number>;
@@ -190,6 +200,7 @@ export interface NativeContext {
   readonly disposed: boolean;
 }
 
+/** llama.cpp's sampler chain, built from sampling options: sample, accept, reset. */
 export interface NativeSampler {
   accept(token: number): void;
   reset(): void;

@@ -12,6 +12,7 @@ export interface ChatMessage {
   content: string;
 }
 
+/** Options of formatChat(): whether to open the assistant's turn, which engine formats, and the special tokens' text. */
 export interface FormatChatOptions {
   /** Add the opening of the assistant's turn (default true). */
   addGenerationPrompt?: boolean;

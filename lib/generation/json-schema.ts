@@ -15,6 +15,7 @@
 // silently dropped.
 import { LlamaError } from '../errors.js';
 
+/** A JSON Schema document (draft 2020-12 keywords; see jsonSchemaToGrammar for the supported subset). */
 export type JsonSchema = boolean | { [keyword: string]: unknown };
 
 const ANNOTATIONS = new Set([

@@ -5,8 +5,10 @@ import { readGgufHeader } from './reader.js';
 import { GgmlType, GgufValueType, type GgufValue } from './types.js';
 import { gguf, writeGguf, type GgufTensorSource } from './writer.js';
 
+/** Tensor types createRandomLlama() can write. */
 export type RandomLlamaTensorType = 'f32' | 'f16' | 'q8_0';
 
+/** createRandomLlama()'s options: the vocabulary's source, the model's dimensions, tensor type, seed. */
 export interface RandomLlamaOptions {
   /** A GGUF file whose `tokenizer.*` metadata (vocabulary, merges, special tokens) is copied. */
   vocabPath: string;
@@ -26,6 +28,7 @@ export interface RandomLlamaOptions {
   metadata?: Array<[string, GgufValue]>;
 }
 
+/** What createRandomLlama() wrote: the file, its parameter count, vocabulary size and size in bytes. */
 export interface RandomLlamaModel {
   path: string;
   parameters: number;

@@ -19,6 +19,7 @@ export class GgufFormatError extends Error {
   override readonly name = 'GgufFormatError';
 }
 
+/** One tensor's entry in a GGUF header: name, dimensions, type, data offset and size. */
 export interface GgufTensorInfo {
   name: string;
   /** ne[0] first, as ggml counts them. */
@@ -30,6 +31,7 @@ export interface GgufTensorInfo {
   size: number;
 }
 
+/** A GGUF file's header as readGgufHeader() reads it: version, metadata, tensor infos and where the data begins. */
 export interface GgufHeader {
   version: number;
   metadata: Map<string, GgufValue>;

@@ -33,6 +33,7 @@ export const GGUF_SCALAR_SIZE: Partial<Record<GgufValueType, number>> = {
   [GgufValueType.FLOAT64]: 8,
 };
 
+/** A GGUF metadata value that is not an array. */
 export type GgufScalar = number | bigint | boolean | string;
 
 /** A metadata value with its GGUF type (kept so a file can be rewritten exactly). */

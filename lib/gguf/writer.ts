@@ -4,6 +4,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 
 import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GgmlType, GgufValueType, tensorByteSize, type GgufScalar, type GgufValue } from './types.js';
 
+/** A tensor to write: name, dimensions, type and its bytes (or a function producing them when reached). */
 export interface GgufTensorSource {
   name: string;
   /** ne[0] first. */
@@ -13,6 +14,7 @@ export interface GgufTensorSource {
   data: Uint8Array | (() => Uint8Array);
 }
 
+/** What writeGguf() writes: metadata (in order), tensors and the data alignment. */
 export interface GgufFileSpec {
   /** Written in insertion order. */
   metadata: Map<string, GgufValue> | Array<[string, GgufValue]>;

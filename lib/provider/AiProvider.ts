@@ -15,11 +15,13 @@ export interface OperationOptions {
   maxTokens?: number;
 }
 
+/** generateCoverLetter()'s options: the letter's tone and length, with every operation's options. */
 export interface CoverLetterOptions extends OperationOptions {
   tone?: CoverLetterTone;
   length?: CoverLetterLength;
 }
 
+/** The job-application assistant's four operations, each resolving with typed, schema-valid JSON: implemented in-process by LocalProvider, and by any cloud provider that uses the same prompts and shapes. */
 export interface AiProvider {
   /** Structured fields of a raw job posting. */
   parseJob(posting: string, options?: OperationOptions): Promise<JobPosting>;

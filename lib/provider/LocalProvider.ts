@@ -26,6 +26,7 @@ import {
   type SkillSuggestion,
 } from './schemas.js';
 
+/** LocalProvider's options: which model, how it is loaded (context, sequences, threads, GPU layers), idle unloading and defaults for the operations. */
 export interface LocalProviderOptions {
   /** The GGUF model. Default: the LLAMA_NAPI_MODEL environment variable. */
   modelPath?: string;

@@ -3,6 +3,7 @@
 // provider wraps them in the model's chat template.
 import type { CandidateProfile, CoverLetterLength, CoverLetterTone, JobPosting } from './schemas.js';
 
+/** One operation's prompt: the system instructions and the user's message, shared by every provider. */
 export interface Prompt {
   system: string;
   user: string;

@@ -30,6 +30,7 @@ export const JobPostingSchema = z
       .optional(),
   })
   .strict();
+/** The structured fields of a job posting (optional ones are absent when the posting does not say). */
 export type JobPosting = z.infer<typeof JobPostingSchema>;
 
 /** A candidate, as the caller describes them (input). */
@@ -71,6 +72,7 @@ export const CandidateProfileSchema = z.object({
     .optional(),
   links: z.array(z.string().max(300)).max(10).optional(),
 });
+/** A candidate: name, contact, summary, skills, experience, education, projects (the input of the resume, cover-letter and skills operations). */
 export type CandidateProfile = z.input<typeof CandidateProfileSchema>;
 
 /** A resume tailored to a job. */
@@ -90,9 +92,12 @@ export const ResumeSchema = z
     projects: list(z.object({ name: text(100), description: text(300), technologies: list(text(40), 8) }).strict(), 4).optional(),
   })
   .strict();
+/** A resume tailored to a job: headline, summary, skills, experience with bullets, education, projects. */
 export type Resume = z.infer<typeof ResumeSchema>;
 
+/** A cover letter's tone. */
 export type CoverLetterTone = 'professional' | 'friendly' | 'enthusiastic' | 'concise';
+/** How long a cover letter is: the number and length of its paragraphs. */
 export type CoverLetterLength = 'short' | 'medium' | 'long';
 
 const PARAGRAPHS: Record<CoverLetterLength, { min: number; max: number; chars: number }> = {
@@ -106,6 +111,7 @@ export function coverLetterSchema(length: CoverLetterLength) {
   const { min, max, chars } = PARAGRAPHS[length];
   return z.object({ greeting: text(120), paragraphs: z.array(text(chars)).min(min).max(max), closing: text(120), signature: text(120) }).strict();
 }
+/** A cover letter: greeting, paragraphs, closing and signature. */
 export type CoverLetter = z.infer<ReturnType<typeof coverLetterSchema>>;
 
 /** A skill the candidate should show (or learn) for the job. */
@@ -117,7 +123,9 @@ export const SkillSuggestionSchema = z
     alreadyShown: z.boolean().describe('Whether the profile already shows this skill'),
   })
   .strict();
+/** A skill to highlight or to learn for a job: why, how much it matters, and whether the candidate already shows it. */
 export type SkillSuggestion = z.infer<typeof SkillSuggestionSchema>;
+/** suggestSkills()'s output as the model writes it: an object holding 1 to 10 suggestions. */
 export const SkillSuggestionsSchema = z.object({ suggestions: z.array(SkillSuggestionSchema).min(1).max(10) }).strict();
 
 /** The JSON Schema of a zod schema, for the grammar. */
