@@ -242,7 +242,7 @@ export interface NativeAddon {
   devices(): NativeDevice[];
   supportsMmap(): boolean;
   /** Native handles made and freed so far, per kind (process-wide): made − freed are alive. */
-  stats(): Record<'models' | 'contexts' | 'samplers' | 'engines', { made: number; freed: number }>;
+  stats(): Record<'models' | 'contexts' | 'samplers' | 'engines' | 'channels', { made: number; freed: number }>;
   /** Disposes every context and waits for native work to leave llama.cpp (called at process exit). */
   shutdown(): void;
   /** Sets the threshold of llama.cpp's log output, by rank: 0 debug, 1 info, 3 warn, 4 error, 5 none. */

@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include "Stats.h"
+
 namespace llama_napi {
 
 template <typename Event>
@@ -26,7 +28,12 @@ class EventChannel {
     static std::shared_ptr<EventChannel> Create(Napi::Env env, const char * name, Handler handler, bool coalesce = false) {
         std::shared_ptr<EventChannel> channel(new EventChannel(std::move(handler), coalesce));
         auto * holder = new std::shared_ptr<EventChannel>(channel);
-        channel->tsfn_ = Tsfn::New(env, name, 0, 1, holder, [](Napi::Env, void *, std::shared_ptr<EventChannel> * h) { delete h; });
+        // Once the thread-safe function is gone, nothing can call the handler: it is dropped here,
+        // since what it captures may own this channel (the engine's bridge does; a cycle otherwise).
+        channel->tsfn_ = Tsfn::New(env, name, 0, 1, holder, [](Napi::Env, void *, std::shared_ptr<EventChannel> * h) {
+            (*h)->handler_ = nullptr;
+            delete h;
+        });
         return channel;
     }
 
@@ -64,7 +71,7 @@ class EventChannel {
             std::lock_guard<std::mutex> lock(mutex_);
             events.swap(pending_);
         }
-        if (events.empty() || failed_.load()) {
+        if (events.empty() || failed_.load() || !handler_) {
             return;
         }
         Napi::HandleScope scope(env);
@@ -119,7 +126,14 @@ class EventChannel {
 
     using Tsfn = Napi::TypedThreadSafeFunction<std::shared_ptr<EventChannel>, std::nullptr_t, CallJs>;
 
-    EventChannel(Handler handler, bool coalesce) : handler_(std::move(handler)), coalesce_(coalesce) {}
+    EventChannel(Handler handler, bool coalesce) : handler_(std::move(handler)), coalesce_(coalesce) {
+        Stats::Get().channels.made++;
+    }
+
+   public:
+    ~EventChannel() { Stats::Get().channels.freed++; }
+
+   private:
 
     Handler handler_;
     bool coalesce_;

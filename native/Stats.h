@@ -16,6 +16,8 @@ struct Stats {
     HandleCounts contexts;
     HandleCounts samplers;
     HandleCounts engines;
+    /** Thread-safe-function channels (events from worker threads to JavaScript). */
+    HandleCounts channels;
 
     static Stats & Get() {
         static Stats stats;

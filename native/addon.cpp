@@ -112,6 +112,7 @@ Napi::Value HandleStats(const Napi::CallbackInfo & info) {
     add("contexts", stats.contexts);
     add("samplers", stats.samplers);
     add("engines", stats.engines);
+    add("channels", stats.channels);
     return result;
 }
 

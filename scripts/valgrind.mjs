@@ -39,14 +39,16 @@ for await (const chunk of model.stream('Stream', { maxTokens: 6, temperature: 0 
 const results = await Promise.all([a, b, c]);
 await model.embed('an embedding');
 await model.dispose();
-console.log('done', results.length, chunks.length);
+const { listDevices } = await import(${JSON.stringify(join(root, 'dist', 'index.js'))});
+const cpu = (await listDevices()).find((d) => d.type === 'cpu');
+console.log('done', results.length, chunks.length, cpu?.library.split('/').pop() ?? 'static CPU backend');
 `,
 );
 const xml = join(work, 'memcheck.xml');
 const started = Date.now();
 const run = spawnSync(
   'valgrind',
-  ['--tool=memcheck', '--leak-check=no', '--xml=yes', `--xml-file=${xml}`, '--num-callers=30', process.execPath, '--jitless', script],
+  ['--tool=memcheck', '--leak-check=full', '--xml=yes', `--xml-file=${xml}`, '--num-callers=30', process.execPath, '--jitless', script],
   { encoding: 'utf8', env: { ...process.env, LLAMA_NAPI_LOG_LEVEL: 'error' }, maxBuffer: 1 << 26 },
 );
 const seconds = ((Date.now() - started) / 1000).toFixed(0);
@@ -59,14 +61,31 @@ const errors = report.split('<error>').slice(1);
 // An error is ours when its innermost frame with an object file is in the addon or its libraries
 // (not, say, V8's conservative stack scan passing over one of our frames).
 const ADDON = /llama_napi\.node|llama-napi\.[a-z.]*node|libllama-napi-|libggml-cpu-/;
-const ours = errors.filter((error) => ADDON.test(/<obj>([^<]*)<\/obj>/.exec(error)?.[1] ?? ''));
+// For a leak, the innermost frame is the allocator (valgrind's preload): the allocation's first
+// frame past it is the one that counts.
+const innermost = (error) =>
+  [...error.matchAll(/<obj>([^<]*)<\/obj>/g)].map((m) => m[1]).find((obj) => !/vgpreload/.test(obj)) ?? '';
+const ours = errors.filter((error) => ADDON.test(innermost(error)));
 console.log(`[valgrind] exit ${run.status ?? run.signal}, ${seconds} s; stdout: ${run.stdout.trim()}`);
 if (run.status !== 0) console.log(run.stderr.split('\n').slice(-15).join('\n'));
 console.log(`[valgrind] memcheck errors: ${errors.length} in all, ${ours.length} raised in the addon or llama.cpp`);
+const elsewhere = new Map();
+for (const error of errors.filter((e) => !ours.includes(e))) {
+  const where = `${/<kind>([^<]*)<\/kind>/.exec(error)?.[1]} in ${innermost(error).split('/').pop() || '?'}`;
+  elsewhere.set(where, (elsewhere.get(where) ?? 0) + 1);
+}
+for (const [where, count] of elsewhere) console.log(`  elsewhere: ${count} × ${where}`);
 for (const error of ours.slice(0, 10)) {
   const kind = /<kind>([^<]*)<\/kind>/.exec(error)?.[1];
-  const frames = [...error.matchAll(/<fn>([^<]*)<\/fn>/g)].slice(0, 6).map((m) => m[1]);
-  console.log(`  ${kind}: ${frames.join(' ← ')}`);
+  const bytes = /<leakedbytes>([^<]*)<\/leakedbytes>/.exec(error)?.[1];
+  const frames = [...error.matchAll(/<frame>([\s\S]*?)<\/frame>/g)].slice(0, 8).map(([, frame]) => {
+    const fn = /<fn>([^<]*)<\/fn>/.exec(frame)?.[1];
+    const file = /<file>([^<]*)<\/file>/.exec(frame)?.[1];
+    const line = /<line>([^<]*)<\/line>/.exec(frame)?.[1];
+    const obj = (/<obj>([^<]*)<\/obj>/.exec(frame)?.[1] ?? '?').split('/').pop();
+    return `${fn ?? '??'}${file ? ` (${file}:${line})` : ` [${obj}]`}`;
+  });
+  console.log(`  ${kind}${bytes ? ` (${bytes} bytes)` : ''}:\n    ${frames.join('\n    ')}`);
 }
 rmSync(work, { recursive: true, force: true });
 process.exit(run.status === 0 && ours.length === 0 && /^done 3 /.test(run.stdout) ? 0 : 1);
