@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 
 import { LlamaError } from '../errors.js';
 import { GgufFormatError, readGgufHeader } from './reader.js';
-import { VALIDATED_ARRAYS, validateModel } from './validate.js';
+import { UNIQUE_ARRAYS, validateModel } from './validate.js';
 
 /** Checks that `path` is a readable, well-formed GGUF file before llama.cpp sees it. */
 export async function checkModelFile(path: string): Promise<void> {
@@ -19,7 +19,7 @@ export async function checkModelFile(path: string): Promise<void> {
   }
   if (!stats.isFile()) throw new LlamaError('INVALID_MODEL_FILE', `${path} is not a file`);
   try {
-    validateModel(await readGgufHeader(path, { arrays: false, keep: VALIDATED_ARRAYS }));
+    validateModel(await readGgufHeader(path, { arrays: false, unique: UNIQUE_ARRAYS }));
   } catch (error) {
     if (error instanceof GgufFormatError) throw new LlamaError('INVALID_MODEL_FILE', `${path}: ${error.message}`, { cause: error });
     throw new LlamaError('INVALID_MODEL_FILE', `cannot read ${path}: ${(error as Error).message}`, { cause: error });

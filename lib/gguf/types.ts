@@ -39,7 +39,14 @@ export type GgufScalar = number | bigint | boolean | string;
 /** A metadata value with its GGUF type (kept so a file can be rewritten exactly). */
 export type GgufValue =
   | { type: Exclude<GgufValueType, GgufValueType.ARRAY>; value: GgufScalar }
-  | { type: GgufValueType.ARRAY; itemType: GgufValueType; value: GgufScalar[] | GgufValue[] };
+  | {
+      type: GgufValueType.ARRAY;
+      itemType: GgufValueType;
+      value: GgufScalar[] | GgufValue[];
+      /** Items in the file, set when they were checked but not read (`readGgufHeader(…, { arrays: false })`):
+       *  `value` is then empty. */
+      length?: number;
+    };
 
 /** ggml tensor types that can appear in a GGUF file. */
 export enum GgmlType {

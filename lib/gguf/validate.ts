@@ -16,8 +16,16 @@ function numbers(value: GgufValue | undefined): number[] | undefined {
   return items.map((item) => (typeof item === 'bigint' ? Number(item) : typeof item === 'number' ? item : typeof item === 'boolean' ? Number(item) : Number.NaN));
 }
 
-/** The vocabulary arrays validateModel() needs materialized (readGgufHeader's `keep`). */
+/** The vocabulary arrays validateModel() reads. Their lengths are enough (a header read with
+ *  `arrays: false`), provided the reader checked the tokens' uniqueness (`UNIQUE_ARRAYS`). */
 export const VALIDATED_ARRAYS = ['tokenizer.ggml.tokens', 'tokenizer.ggml.scores', 'tokenizer.ggml.token_type'] as const;
+
+/** The string arrays whose items llama.cpp needs distinct (readGgufHeader's `unique`): a repeated
+ *  token makes its vocabulary maps disagree, which it asserts on. */
+export const UNIQUE_ARRAYS = ['tokenizer.ggml.tokens'] as const;
+
+/** Items of an array value: read, or only counted (`arrays: false`). */
+const itemCount = (value: GgufValue & { type: GgufValueType.ARRAY }) => value.length ?? value.value.length;
 
 /** Throws GgufFormatError for a vocabulary llama.cpp would abort on or read out of bounds. */
 export function validateVocabulary(header: GgufHeader): void {
@@ -26,6 +34,7 @@ export function validateVocabulary(header: GgufHeader): void {
   if (tokens.type !== GgufValueType.ARRAY || tokens.itemType !== GgufValueType.STRING) {
     throw new GgufFormatError('tokenizer.ggml.tokens must be an array of strings');
   }
+  // Read tokens are checked here; a header read without them was checked by the reader (`unique`).
   const seen = new Set<unknown>();
   for (const [i, token] of tokens.value.entries()) {
     if (seen.has(token)) throw new GgufFormatError(`tokenizer.ggml.tokens has ${JSON.stringify(token)} twice (at ${i})`);
@@ -41,8 +50,8 @@ export function validateVocabulary(header: GgufHeader): void {
     if (value.type !== GgufValueType.ARRAY || !(itemTypes as readonly GgufValueType[]).includes(value.itemType)) {
       throw new GgufFormatError(`${key} must be an array of ${itemTypes.map((t) => GgufValueType[t]).join(' or ')}`);
     }
-    if (value.value.length !== tokens.value.length) {
-      throw new GgufFormatError(`${key} has ${value.value.length} entries for ${tokens.value.length} tokens`);
+    if (itemCount(value) !== itemCount(tokens)) {
+      throw new GgufFormatError(`${key} has ${itemCount(value)} entries for ${itemCount(tokens)} tokens`);
     }
   }
 }

@@ -64,6 +64,17 @@ describe('LlamaModel.load: bad files', () => {
     await expectCode(LlamaModel.load(path), 'INVALID_MODEL_FILE', /unsupported GGUF version 99/);
   });
 
+  test('a vocabulary with a repeated token is INVALID_MODEL_FILE naming it (llama.cpp would assert)', async () => {
+    // <0x42> (token 69 of the SPM vocabulary) overwritten with <0x41>: same length, a valid header.
+    const bytes = Buffer.from(readFileSync(testModelPath('spmQ8')));
+    const at = bytes.indexOf('<0x42>');
+    expect(at).toBeGreaterThan(0);
+    bytes.write('<0x41>', at);
+    const path = join(scratch, 'repeated-token.gguf');
+    writeFileSync(path, bytes);
+    await expectCode(LlamaModel.load(path), 'INVALID_MODEL_FILE', /tokenizer\.ggml\.tokens has "<0x41>" twice \(at 69\)/);
+  });
+
   test('a well-formed GGUF that llama.cpp cannot load is MODEL_LOAD_FAILED with llama.cpp\'s reason', async () => {
     // A vocabulary file has no weights: loading it as a full model fails inside llama.cpp.
     const { vocabPath } = await import('../fixtures/paths.js');

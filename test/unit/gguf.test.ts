@@ -150,4 +150,30 @@ describe('writeGguf / readGgufHeader', () => {
     expect(tokens?.value).toHaveLength(32000);
     expect(header.tensors).toEqual([]);
   });
+
+  test('arrays: false counts arrays without reading them; unique finds a repeated string either way', async () => {
+    const { vocabPath } = await import('../fixtures/paths.js');
+    const header = await readGgufHeader(vocabPath('llama-spm'), { arrays: false, unique: ['tokenizer.ggml.tokens'] });
+    const tokens = header.metadata.get('tokenizer.ggml.tokens');
+    expect(tokens).toMatchObject({ type: GgufValueType.ARRAY, itemType: GgufValueType.STRING, value: [], length: 32000 });
+    expect(header.metadata.get('tokenizer.ggml.scores')).toMatchObject({ itemType: GgufValueType.FLOAT32, value: [], length: 32000 });
+
+    // Every llama.cpp vocabulary has distinct tokens, and the hash table probes past shared slots.
+    for (const name of ['llama-bpe', 'qwen2', 'gpt-2', 'bert-bge']) {
+      const full = await readGgufHeader(vocabPath(name), { unique: ['tokenizer.ggml.tokens'] });
+      const list = full.metadata.get('tokenizer.ggml.tokens')!.value as string[];
+      expect(new Set(list).size).toBe(list.length);
+    }
+
+    const path = join(scratch, 'repeat.gguf');
+    const list = ['a', 'b', 'ab', 'ba', 'b\u00e9', 'b', 'c'];
+    writeGguf(path, { metadata: [['tokenizer.ggml.tokens', gguf.array(GgufValueType.STRING, list)]], tensors: [] });
+    for (const arrays of [true, false]) {
+      await expect(readGgufHeader(path, { arrays, unique: ['tokenizer.ggml.tokens'] })).rejects.toThrow(
+        new GgufFormatError('tokenizer.ggml.tokens has "b" twice (at 5)'),
+      );
+    }
+    // Without `unique`, a repeat is no format error (validateModel() finds it in a read array).
+    expect((await readGgufHeader(path)).metadata.get('tokenizer.ggml.tokens')?.value).toEqual(list);
+  });
 });
