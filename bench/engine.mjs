@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Engine figures: abort latency (during generation and during prompt evaluation), aggregate
-// throughput of 1 vs N concurrent requests, prompt time with and without prefix-cache reuse, and
+// throughput of 1 vs N concurrent requests — next to llama.cpp's own llama-batched-bench on the same
+// model and threads, in alternating rounds — prompt time with and without prefix-cache reuse, and
 // event-loop lag while generating. Prints a Markdown table; medians of several runs.
 //
 // Usage: npm run bench:engine [-- --threads 2 --model small --runs 5]
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -16,6 +18,7 @@ import { LlamaModel } from '../dist/index.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const work = join(root, 'bench', '.work');
 const vocab = join(root, 'vendor', 'llama.cpp', 'models', 'ggml-vocab-llama-spm.gguf');
+const batchedBench = join(root, 'build', 'oracle', 'bin', 'llama-batched-bench');
 
 const { values: args } = parseArgs({
   options: {
@@ -52,6 +55,26 @@ async function modelPath(name) {
 }
 
 const noEog = { 2: Number.NEGATIVE_INFINITY };
+const GENERATE = 64;
+
+/** llama.cpp's own batched decoding (llama-batched-bench, built from the same tree with OpenMP, as a
+ *  lone process should be): generated tokens per second of wall time, prompt included as ours is,
+ *  for 1 and `n` sequences of a 5-token prompt each, one KV stream per sequence as ours. */
+function llamaBatched(path, n) {
+  const out = execFileSync(
+    batchedBench,
+    ['-m', path, '-c', String(2048 * n), '-b', '2048', '-ub', '512', '-npp', '5', '-ntg', String(GENERATE), '-npl', `1,${n}`,
+      '-t', String(threads), '-tb', String(threads), '-no-kvu', '--output-format', 'jsonl'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  const rows = out.trim().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  const rate = (pl) => {
+    const row = rows.find((r) => r.pl === pl);
+    return (pl * row.tg) / row.t;
+  };
+  return { single: rate(1), parallel: rate(n) };
+}
+
 const words = (n) => Array.from({ length: n }, (_, i) => `word${i % 97}`).join(' ');
 
 async function main() {
@@ -95,25 +118,39 @@ async function main() {
     }
     rows.push(['abort latency during prompt evaluation (ms)', promptLatency.length ? median(promptLatency).toFixed(2) : 'n/a']);
 
-    // Throughput: one request alone vs `concurrency` at once (64 tokens each, greedy).
+    // Throughput: one request alone vs `concurrency` at once (64 tokens each, greedy, a ~5-token
+    // prompt each), wall time from the calls to the last result; llama-batched-bench alternating.
     const measure = async (n) => {
       const started = performance.now();
       const results = await Promise.all(
-        Array.from({ length: n }, (_, i) => model.generate(`Request number ${i}:`, { temperature: 0, maxTokens: 64, logitBias: noEog })),
+        Array.from({ length: n }, (_, i) => model.generate(`Request number ${i}:`, { temperature: 0, maxTokens: GENERATE, logitBias: noEog })),
       );
       const tokens = results.reduce((sum, r) => sum + r.tokens.length, 0);
       return (tokens * 1000) / (performance.now() - started);
     };
+    const withLlamaCpp = existsSync(batchedBench);
     await measure(1);
     const single = [];
     const parallel = [];
+    const theirs = { single: [], parallel: [] };
     for (let i = 0; i < runs; i++) {
       single.push(await measure(1));
       parallel.push(await measure(concurrency));
+      if (withLlamaCpp) {
+        const run = llamaBatched(path, concurrency);
+        theirs.single.push(run.single);
+        theirs.parallel.push(run.parallel);
+      }
     }
     rows.push(['throughput, 1 request (tokens/s)', median(single).toFixed(1)]);
     rows.push([`throughput, ${concurrency} concurrent requests (tokens/s, aggregate)`, median(parallel).toFixed(1)]);
     rows.push([`  ratio ${concurrency} : 1`, `${(median(parallel) / median(single)).toFixed(2)}×`]);
+    if (withLlamaCpp) {
+      rows.push(['llama-batched-bench, 1 sequence (tokens/s)', median(theirs.single).toFixed(1)]);
+      rows.push([`llama-batched-bench, ${concurrency} sequences (tokens/s, aggregate)`, median(theirs.parallel).toFixed(1)]);
+      rows.push([`  its ratio ${concurrency} : 1`, `${(median(theirs.parallel) / median(theirs.single)).toFixed(2)}×`]);
+      rows.push([`  ours / llama.cpp, 1 and ${concurrency}`, `${(median(single) / median(theirs.single)).toFixed(2)}×, ${(median(parallel) / median(theirs.parallel)).toFixed(2)}×`]);
+    }
 
     // Prompt time with and without prefix reuse: a 1000-token prefix, then the prefix + a question.
     const cold = [];
