@@ -196,8 +196,27 @@ export interface NativeContext {
   memorySeqRemove(options?: { seqId?: number; from?: number; to?: number }): boolean;
   memorySeqPosMax(options?: { seqId?: number }): number;
   info(): NativeContextInfo;
+  /** llama.cpp's own counters for this context (llama_synchronize, then llama_perf_context): throws BUSY while an operation runs. */
+  perf(): NativeContextPerf;
   dispose(): void;
   readonly disposed: boolean;
+}
+
+/**
+ * llama.cpp's performance counters of a context, as its tools print them. `loadMs` is its "load
+ * time": from the start of the model's load (after the GGUF file was parsed) to the end of this
+ * context's first decode.
+ */
+export interface NativeContextPerf {
+  loadMs: number;
+  /** Batches of more than one token (prompt evaluation). */
+  promptMs: number;
+  promptTokens: number;
+  /** Single-token decodes (generation). */
+  evalMs: number;
+  evalTokens: number;
+  /** Decodes that reused the previous compute graph. */
+  reusedGraphs: number;
 }
 
 /** llama.cpp's sampler chain, built from sampling options: sample, accept, reset. */

@@ -10,6 +10,7 @@ export type {
   NativeContext,
   NativeContextInfo,
   NativeContextOptions,
+  NativeContextPerf,
   NativeDevice,
   NativeErrorCode,
   NativeGenerateRequest,

@@ -149,7 +149,8 @@ llama_context_params ReadContextParams(Napi::Env env, Napi::Object options) {
         else if (name == "last") params.pooling_type = LLAMA_POOLING_TYPE_LAST;
         else Throw(env, ErrorCode::InvalidArgument, "pooling must be 'model', 'none', 'mean', 'cls' or 'last'");
     }
-    params.no_perf = true;
+    // llama.cpp's own counters (perf()): a clock read around each decode, nothing more.
+    params.no_perf = false;
     Napi::Value flash = options.Get("flashAttention");
     if (!flash.IsUndefined()) {
         std::string mode = flash.IsString() ? flash.As<Napi::String>().Utf8Value() : std::string();
@@ -175,6 +176,7 @@ Napi::Function Context::Define(Napi::Env env) {
                            InstanceMethod<&Context::MemorySeqRemove>("memorySeqRemove"),
                            InstanceMethod<&Context::MemorySeqPosMax>("memorySeqPosMax"),
                            InstanceMethod<&Context::Info>("info"),
+                           InstanceMethod<&Context::Perf>("perf"),
                            InstanceMethod<&Context::Dispose>("dispose"),
                            InstanceAccessor<&Context::Disposed>("disposed"),
                        });
@@ -332,6 +334,23 @@ Napi::Value Context::Info(const Napi::CallbackInfo & info) {
         default: break;
     }
     result.Set("pooling", Napi::String::New(env, pooling));
+    return result;
+}
+
+Napi::Value Context::Perf(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    // Idle only: the counters are written by the decode in flight. llama.cpp adds a decode to them
+    // when it next synchronizes (on a CPU, the decode has finished: nothing to wait for).
+    llama_context * ctx = IdleOrThrow(env);
+    llama_synchronize(ctx);
+    const llama_perf_context_data data = llama_perf_context(ctx);
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("loadMs", Napi::Number::New(env, data.t_load_ms));
+    result.Set("promptMs", Napi::Number::New(env, data.t_p_eval_ms));
+    result.Set("promptTokens", Napi::Number::New(env, data.n_p_eval));
+    result.Set("evalMs", Napi::Number::New(env, data.t_eval_ms));
+    result.Set("evalTokens", Napi::Number::New(env, data.n_eval));
+    result.Set("reusedGraphs", Napi::Number::New(env, data.n_reused));
     return result;
 }
 

@@ -108,6 +108,7 @@ class Context : public Napi::ObjectWrap<Context> {
     Napi::Value MemorySeqRemove(const Napi::CallbackInfo & info);
     Napi::Value MemorySeqPosMax(const Napi::CallbackInfo & info);
     Napi::Value Info(const Napi::CallbackInfo & info);
+    Napi::Value Perf(const Napi::CallbackInfo & info);
     Napi::Value Dispose(const Napi::CallbackInfo & info);
     Napi::Value Disposed(const Napi::CallbackInfo & info);
 

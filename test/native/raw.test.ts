@@ -41,6 +41,12 @@ describe('raw addon', () => {
         manual.push(token);
         await context.decode([token]);
       }
+      // llama.cpp's own counters: the prompt as one batch, then ten single-token decodes.
+      const perf = context.perf();
+      expect(perf).toMatchObject({ promptTokens: tokens.length, evalTokens: 10 });
+      expect(perf.loadMs).toBeGreaterThan(0);
+      expect(perf.promptMs).toBeGreaterThan(0);
+      expect(perf.evalMs).toBeGreaterThan(0);
       context.memoryClear();
       expect(context.memorySeqPosMax()).toBe(-1);
       tokens = await model.tokenize('Hello my name is', { addSpecial: true, parseSpecial: true });
@@ -59,6 +65,7 @@ describe('raw addon', () => {
       const generation = context.generate({ tokens, maxTokens: 500, sampling: { temperature: 0 } });
       await expect(context.decode([1, 2, 3])).rejects.toMatchObject({ code: 'BUSY' });
       expect(() => context.memoryClear()).toThrow(expect.objectContaining({ code: 'BUSY' }));
+      expect(() => context.perf()).toThrow(expect.objectContaining({ code: 'BUSY' }));
       await generation;
       await context.decode([1, 2, 3]);
     } finally {
@@ -116,6 +123,7 @@ describe('raw addon', () => {
     context.dispose();
     await expect(decode).rejects.toMatchObject({ code: 'DISPOSED' });
     expect(context.disposed).toBe(true);
+    expect(() => context.perf()).toThrow(expect.objectContaining({ code: 'DISPOSED' }));
 
     const second = await own.createContext({ contextSize: 64 });
     own.dispose();
