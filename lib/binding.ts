@@ -71,6 +71,9 @@ export interface NativeModelInfo {
   hasDecoder: boolean;
   isRecurrent: boolean;
   vocabOnly: boolean;
+  /** Layers on a GPU out of all that can go there (the layers and the output layer, as llama.cpp
+   *  counts them): `offloaded` is 0 on a CPU-only build or without a GPU device. */
+  gpuLayers: { offloaded: number; total: number };
   vocabSize: number;
   vocabType: 'spm' | 'bpe' | 'wpm' | 'ugm' | 'rwkv' | 'plamo2' | 'none' | 'other';
   tokens: NativeSpecialTokens;

@@ -1,5 +1,6 @@
 // loadModel(): llama_model_load_from_file on a worker thread, with progress sent to JS through
 // a thread-safe function and abort through the progress callback's return value.
+#include <algorithm>
 #include <cstdio>
 
 #include "Backends.h"
@@ -84,6 +85,12 @@ class LoadModelWorker : public PromiseWorker {
             throw Napi::Error(env, progress_->Error(env));
         }
         auto state = std::make_shared<ModelState>(model_, request_.vocab_only);
+        // llama.cpp's own rule (llama_model::load_tensors): with a GPU device present, the last
+        // n_gpu_layers of the n_layer + 1 (the output layer included), all of them for -1.
+        if (!request_.vocab_only && llama_supports_gpu_offload()) {
+            const int32_t offloadable = llama_model_n_layer(model_) + 1;
+            state->offloaded_layers = request_.gpu_layers < 0 ? offloadable : std::min(request_.gpu_layers, offloadable);
+        }
         model_ = nullptr;  // owned by the state from here
         return Model::NewInstance(env, std::move(state));
     }

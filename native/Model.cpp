@@ -133,6 +133,10 @@ Napi::Value Model::Info(const Napi::CallbackInfo & info) {
     result.Set("hasDecoder", Napi::Boolean::New(env, llama_model_has_decoder(model)));
     result.Set("isRecurrent", Napi::Boolean::New(env, llama_model_is_recurrent(model)));
     result.Set("vocabOnly", Napi::Boolean::New(env, state->vocab_only));
+    Napi::Object gpu_layers = Napi::Object::New(env);
+    gpu_layers.Set("offloaded", Napi::Number::New(env, state->offloaded_layers));
+    gpu_layers.Set("total", Napi::Number::New(env, state->vocab_only ? 0 : n_layer + 1));
+    result.Set("gpuLayers", gpu_layers);
     result.Set("vocabSize", Napi::Number::New(env, state->n_vocab));
     result.Set("vocabType", Napi::String::New(env, VocabTypeName(llama_vocab_type(vocab))));
 

@@ -21,6 +21,8 @@ struct ModelState {
     const llama_vocab * vocab = nullptr;
     int32_t n_vocab = 0;
     bool vocab_only = false;
+    /** Layers llama.cpp put on a GPU (the output layer counts as one, as in its "offloaded n/m"). */
+    int32_t offloaded_layers = 0;
     /** The JS handle was disposed (work already in flight may still finish). Main thread only. */
     bool disposed = false;
     /** The contexts created from this model, to dispose with it. Main thread only. */

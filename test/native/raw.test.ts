@@ -176,6 +176,8 @@ describe('LlamaModel and the raw addon agree', () => {
       vocabSize: 32000,
       vocabType: 'spm',
       tokens: { bos: 1, eos: 2, eog: [2] },
+      // The CPU build: nothing offloaded, of the 2 layers and the output layer.
+      gpuLayers: { offloaded: 0, total: 3 },
     });
     expect(llama.info.chatTemplate).toBeUndefined();
     expect(llama.info.metadata['general.name']).toBe('llama-napi test spmF32');
