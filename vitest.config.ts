@@ -17,7 +17,8 @@ export default defineConfig({
         test: {
           name: 'library',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/package/**'],
+          // test/gpu/ runs on the GPU machine only (vitest.gpu.config.ts, scripts/device/gpu.sh).
+          exclude: ['test/package/**', 'test/gpu/**'],
           // The public API's types (test/types/*.test-d.ts), checked by tsc as part of the run.
           typecheck: { enabled: true, include: ['test/types/**/*.test-d.ts'], tsconfig: 'test/tsconfig.json' },
         },

@@ -1,12 +1,15 @@
 // How bench/ measures llama-napi through the raw addon: pp = decodes of a 128-token prompt back to
-// back (after a warm-up, as llama-bench does), tg = 64 tokens of the native generation loop, greedy.
+// back (after a warm-up, as llama-bench does), tg = 64 tokens of the native generation loop, greedy
+// (bench/gpu.mjs: 512 and 128, as the GPU rows of llama-bench).
 export const PROMPT = 128;
 export const GENERATE = 64;
 
 /** Mean tokens/s of `repetitions` pp and tg runs on a fresh context of `model`. */
-export async function measureOurs(model, threads, repetitions) {
-  const context = await model.createContext({ contextSize: 256, batchSize: PROMPT, threads });
+export async function measureOurs(model, threads, repetitions, { promptTokens = PROMPT, generateTokens = GENERATE } = {}) {
+  const context = await model.createContext({ contextSize: Math.max(256, promptTokens + generateTokens + 8), batchSize: promptTokens, threads });
   const eos = model.info().tokens.eos;
+  const PROMPT = promptTokens;
+  const GENERATE = generateTokens;
   try {
     const prompt = Array.from({ length: PROMPT }, (_, i) => 100 + ((i * 7919) % 30000));
     await context.decode(prompt);

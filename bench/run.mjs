@@ -21,6 +21,7 @@ import { createRandomLlama } from '../dist/gguf/index.js';
 import { LlamaModel } from '../dist/index.js';
 import { checkModelFile } from '../dist/gguf/check-file.js';
 import { loadAddon } from '../dist/native.js';
+import { GENERATE, measureOurs, PROMPT } from './measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const work = join(root, 'bench', '.work');
@@ -40,8 +41,6 @@ const { values: args } = parseArgs({
 });
 const rounds = Number(args.rounds);
 const threadCounts = args.threads.split(',').map(Number);
-const PROMPT = 128;
-const GENERATE = 64;
 
 /** Random llama models on the SPM vocabulary (the sizes of the performance issue's table). */
 const MODELS = {
@@ -91,33 +90,6 @@ function runLlamaBench(path, threads, repetitions) {
   const rows = JSON.parse(out);
   const pick = (pp) => rows.find((row) => (pp ? row.n_prompt > 0 && row.n_gen === 0 : row.n_gen > 0 && row.n_prompt === 0)).avg_ts;
   return { pp: pick(true), tg: pick(false) };
-}
-
-/** Ours, through the raw addon: pp = decodes of the prompt back to back, tg = the native generation loop. */
-async function runOurs(model, threads, repetitions) {
-  const context = await model.createContext({ contextSize: 256, batchSize: PROMPT, threads });
-  const eos = model.info().tokens.eos;
-  try {
-    const prompt = Array.from({ length: PROMPT }, (_, i) => 100 + ((i * 7919) % 30000));
-    await context.decode(prompt); // warm-up, as llama-bench does
-    const pp = [];
-    for (let r = 0; r < repetitions; r++) {
-      context.memoryClear();
-      const started = performance.now();
-      await context.decode(prompt);
-      pp.push((PROMPT * 1000) / (performance.now() - started));
-    }
-    const sampling = { temperature: 0, logitBias: eos === null ? [] : [[eos, Number.NEGATIVE_INFINITY]] };
-    await context.generate({ tokens: [1], maxTokens: 8, sampling });
-    const tg = [];
-    for (let r = 0; r < repetitions; r++) {
-      const result = await context.generate({ tokens: [1], maxTokens: GENERATE, sampling });
-      tg.push((result.timings.generatedTokens * 1000) / result.timings.generateMs);
-    }
-    return { pp: pp.reduce((a, b) => a + b) / pp.length, tg: tg.reduce((a, b) => a + b) / tg.length };
-  } finally {
-    context.dispose();
-  }
 }
 
 function ensureNodeLlamaCpp() {
@@ -205,7 +177,7 @@ async function main() {
       const nlc = { pp: [], tg: [] };
       for (let round = 0; round < rounds; round++) {
         const a = runLlamaBench(path, threads, 3);
-        const b = await runOurs(model, threads, 3);
+        const b = await measureOurs(model, threads, 3);
         theirs.pp.push(a.pp);
         theirs.tg.push(a.tg);
         ours.pp.push(b.pp);
