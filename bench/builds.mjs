@@ -13,6 +13,7 @@ import { appendFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { median } from './measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -33,10 +34,6 @@ const ALL_VARIANTS = {
 const wanted = new Set(args.variants.split(','));
 const VARIANTS = Object.fromEntries(Object.entries(ALL_VARIANTS).filter(([, flags]) => !flags.key || wanted.has(flags.key)));
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-};
 
 function build(name, { portable, openmp, prebuilt }) {
   if (prebuilt) {

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 
 import { createRandomLlama } from '../dist/gguf/index.js';
 import { LlamaModel } from '../dist/index.js';
+import { median } from './measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const work = join(root, 'bench', '.work');
@@ -38,11 +39,6 @@ const MODELS = {
   small: { embeddingLength: 512, layerCount: 8, headCount: 8, feedForwardLength: 1376, type: 'f16' },
 };
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function modelPath(name) {

@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { createRandomLlama } from '../dist/gguf/index.js';
 import { buildInfo, listDevices, LlamaModel } from '../dist/index.js';
 import { loadAddon } from '../dist/native.js';
-import { measureOurs } from './measure.mjs';
+import { fmt, measureOurs, median, ratio } from './measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const work = join(root, 'bench', '.work');
@@ -44,13 +44,6 @@ const { values: args } = parseArgs({
   },
 });
 const log = (message) => console.error(`[bench:gpu] ${message}`);
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
-const fmt = (value) => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
-const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
 
 async function prepare() {
   mkdirSync(work, { recursive: true });

@@ -4,6 +4,17 @@
 export const PROMPT = 128;
 export const GENERATE = 64;
 
+/** The median of some numbers. */
+export const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+/** Tokens/s as the tables print them. */
+export const fmt = (value) => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
+/** a / b as "1.02×". */
+export const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
+
 /** Mean tokens/s of `repetitions` pp and tg runs on a fresh context of `model`. */
 export async function measureOurs(model, threads, repetitions, { promptTokens = PROMPT, generateTokens = GENERATE } = {}) {
   const context = await model.createContext({ contextSize: Math.max(256, promptTokens + generateTokens + 8), batchSize: promptTokens, threads });

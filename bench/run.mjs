@@ -21,7 +21,7 @@ import { createRandomLlama } from '../dist/gguf/index.js';
 import { LlamaModel } from '../dist/index.js';
 import { checkModelFile } from '../dist/gguf/check-file.js';
 import { loadAddon } from '../dist/native.js';
-import { GENERATE, measureOurs, PROMPT } from './measure.mjs';
+import { fmt, GENERATE, measureOurs, median, PROMPT, ratio } from './measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const work = join(root, 'bench', '.work');
@@ -49,13 +49,6 @@ const MODELS = {
   'small-q8': { embeddingLength: 512, layerCount: 8, headCount: 8, feedForwardLength: 1376, type: 'q8_0' },
 };
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
-const fmt = (value) => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
-const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
 const log = (message) => console.error(`[bench] ${message}`);
 
 async function ensureModel(name) {
