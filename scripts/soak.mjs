@@ -70,6 +70,10 @@ const callDrift = await phase('generate calls on one model', Number(args.calls),
 });
 await model.dispose();
 
+// A thread-safe function's finalizer runs on a later turn of the event loop: give the last one a
+// moment (at most 2 s) before counting, as the handles test does.
+const unsettled = (stats) => Object.values(stats).some((counts) => counts.made !== counts.freed);
+for (let i = 0; i < 200 && unsettled(addon.stats()); i++) await new Promise((resolve) => setTimeout(resolve, 10));
 const after = addon.stats();
 let handlesOk = true;
 for (const [kind, counts] of Object.entries(after)) {
