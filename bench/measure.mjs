@@ -19,23 +19,21 @@ export const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
 export async function measureOurs(model, threads, repetitions, { promptTokens = PROMPT, generateTokens = GENERATE } = {}) {
   const context = await model.createContext({ contextSize: Math.max(256, promptTokens + generateTokens + 8), batchSize: promptTokens, threads });
   const eos = model.info().tokens.eos;
-  const PROMPT = promptTokens;
-  const GENERATE = generateTokens;
   try {
-    const prompt = Array.from({ length: PROMPT }, (_, i) => 100 + ((i * 7919) % 30000));
+    const prompt = Array.from({ length: promptTokens }, (_, i) => 100 + ((i * 7919) % 30000));
     await context.decode(prompt);
     const pp = [];
     for (let r = 0; r < repetitions; r++) {
       context.memoryClear();
       const started = performance.now();
       await context.decode(prompt);
-      pp.push((PROMPT * 1000) / (performance.now() - started));
+      pp.push((promptTokens * 1000) / (performance.now() - started));
     }
     const sampling = { temperature: 0, logitBias: eos === null ? [] : [[eos, Number.NEGATIVE_INFINITY]] };
     await context.generate({ tokens: [1], maxTokens: 8, sampling });
     const tg = [];
     for (let r = 0; r < repetitions; r++) {
-      const result = await context.generate({ tokens: [1], maxTokens: GENERATE, sampling });
+      const result = await context.generate({ tokens: [1], maxTokens: generateTokens, sampling });
       tg.push((result.timings.generatedTokens * 1000) / result.timings.generateMs);
     }
     return { pp: pp.reduce((a, b) => a + b) / pp.length, tg: tg.reduce((a, b) => a + b) / tg.length };
