@@ -7,7 +7,7 @@
 // Usage: node bench/gpu.mjs --prepare          write the models (F16 by the project's GGUF writer,
 //                                              Q4_K_M by llama.cpp's llama-quantize)
 //        node bench/gpu.mjs [--rounds 3] [--out dir]   measure; Markdown to stdout (and dir/gpu-bench.md)
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,8 +21,11 @@ import { fmt, measureOurs, median, ratio } from './measure.mjs';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const work = join(root, 'bench', '.work');
 const vocab = join(root, 'vendor', 'llama.cpp', 'models', 'ggml-vocab-llama-spm.gguf');
-const llamaBench = join(root, 'build', 'bench', 'llama-bench', 'llama-bench');
-const llamaQuantize = join(root, 'build', 'tools', 'llama-quantize', 'llama-quantize');
+/** llama.cpp's tools of the CUDA build: beside the addon (the device kit's layout), else in the static build's folders. */
+const tool = (name, folder) => [join(root, 'build', 'Release', name), join(root, 'build', folder, name, name)].find((path) => existsSync(path)) ??
+  join(root, 'build', folder, name, name);
+const llamaBench = tool('llama-bench', 'bench');
+const llamaQuantize = tool('llama-quantize', 'tools');
 const PROMPT = 512;
 const GENERATE = 128;
 const CONCURRENT = 8;
@@ -56,7 +59,9 @@ async function prepare() {
   if (!existsSync(GPU_MODELS.q4_k_m)) {
     const started = Date.now();
     rmSync(`${GPU_MODELS.q4_k_m}.tmp`, { force: true });
-    execFileSync(llamaQuantize, [GPU_MODELS.f16, `${GPU_MODELS.q4_k_m}.tmp`, 'Q4_K_M'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    // llama-quantize logs every tensor: only its last lines are shown, and only if it fails.
+    const run = spawnSync(llamaQuantize, [GPU_MODELS.f16, `${GPU_MODELS.q4_k_m}.tmp`, 'Q4_K_M'], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+    if (run.status !== 0) throw new Error(`llama-quantize exited with ${run.status ?? run.signal}:\n${(run.stderr ?? '').split('\n').slice(-15).join('\n')}`);
     renameSync(`${GPU_MODELS.q4_k_m}.tmp`, GPU_MODELS.q4_k_m);
     log(`quantized to Q4_K_M with llama-quantize in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }

@@ -4,8 +4,13 @@ import { join } from 'node:path';
 
 import { buildDir, repoRoot, storiesPath } from '../fixtures/paths.js';
 
-/** llama.cpp's llama-simple built in the addon's (CUDA) build directory: same backend, same flags. */
-export const llamaSimpleGpuPath = join(buildDir, 'tools', 'llama-simple', 'llama-simple');
+/**
+ * llama.cpp's llama-simple built with the addon's (CUDA) build: same backend, same flags. Beside the
+ * addon in the prebuilt layout (the device kit, scripts/device/kit.mjs: shared libraries and ggml's
+ * modules in build/Release), else where the static build of `gpu.sh build` puts it.
+ */
+export const llamaSimpleGpuPath = [join(buildDir, 'Release', 'llama-simple'), join(buildDir, 'tools', 'llama-simple', 'llama-simple')]
+  .find((path) => existsSync(path)) ?? join(buildDir, 'tools', 'llama-simple', 'llama-simple');
 
 /** The benchmark's ~1B random llama, quantized to Q4_K_M by llama.cpp (bench/gpu.mjs --prepare). */
 export const gpuBigModel = join(repoRoot, 'bench', '.work', 'gpu-1b-q4_k_m.gguf');
