@@ -62,6 +62,15 @@ use_kit() {
     rm -rf build
     return 1
   fi
+  # A CUDA library the loader cannot find (a toolkit laid out otherwise): look for it on the machine.
+  local missing dir
+  for missing in $(ldd build/Release/libggml-cuda.so 2>/dev/null | awk '/not found/ { print $1 }'); do
+    dir=$(find /usr/local /usr/lib /opt -name "$missing" -print -quit 2>/dev/null | xargs -r dirname)
+    if [ -n "$dir" ]; then
+      say "$missing found in $dir"
+      export LD_LIBRARY_PATH=$dir:$LD_LIBRARY_PATH
+    fi
+  done
   if [ -n "${LLAMA_NAPI_DEVICE_DRY_RUN:-}" ]; then
     say "dry run (LLAMA_NAPI_DEVICE_DRY_RUN): the kit is used without looking for a GPU"
     return 0
