@@ -13,6 +13,8 @@ import { appendFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+
+import { cmakeJsBuild } from '../scripts/cmake-js.mjs';
 import { median } from './measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -46,14 +48,8 @@ function build(name, { portable, openmp, prebuilt }) {
   const out = join(root, 'build-variants', name.replace(/[^a-z]+/g, '-'));
   const addon = join(out, 'Release', 'llama_napi.node');
   if (existsSync(addon)) return addon;
-  const llamaCppDir = execFileSync(process.execPath, [join(root, 'vendor', 'materialize.mjs'), '--print-dir'], { encoding: 'utf8' }).trim();
   console.error(`[bench:builds] building ${name} (a full llama.cpp build)…`);
-  execFileSync(
-    process.execPath,
-    [join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js'), 'build', '--directory', root, '--out', out, '--config', 'Release',
-      `--CDLLAMA_CPP_DIR=${llamaCppDir}`, `--CDLLAMA_NAPI_PORTABLE=${portable}`, `--CDLLAMA_NAPI_OPENMP=${openmp}`],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
+  cmakeJsBuild(out, { defines: { LLAMA_NAPI_PORTABLE: portable, LLAMA_NAPI_OPENMP: openmp }, quiet: true });
   return addon;
 }
 

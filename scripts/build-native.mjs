@@ -8,16 +8,14 @@
 //   LLAMA_NAPI_PORTABLE=1       no -march=native (binaries that run on any CPU of the architecture)
 // The build directory is reused: touching one native/ file rebuilds only the addon. Installed as a
 // dependency (inside node_modules), only the built addon is kept afterwards, not the build tree.
-import { execFileSync } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { cmakeJsBuild } from './cmake-js.mjs';
 import { gpuBuildOptions } from './gpu-options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
 
 const args = process.argv.slice(2);
 const targetIndex = args.indexOf('--target');
@@ -25,35 +23,22 @@ const target = targetIndex >= 0 ? args[targetIndex + 1] : undefined;
 const debug = args.includes('--debug');
 const config = debug ? 'Debug' : 'Release';
 
-const llamaCppDir = execFileSync(process.execPath, [join(root, 'vendor', 'materialize.mjs'), '--print-dir'], {
-  cwd: root,
-  encoding: 'utf8',
-  stdio: ['ignore', 'pipe', 'inherit'],
-}).trim();
-
 const truthy = (value) => value !== undefined && !['', '0', 'false', 'off', 'no'].includes(value.toLowerCase());
 const gpu = (process.env.LLAMA_NAPI_GPU || 'off').toLowerCase();
 if (!['off', 'cuda', 'vulkan'].includes(gpu)) {
   console.error(`[llama-napi] LLAMA_NAPI_GPU must be off, cuda or vulkan (got ${process.env.LLAMA_NAPI_GPU})`);
   process.exit(1);
 }
-const cmakeJs = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
-const cmakeArgs = [
-  cmakeJs,
-  'build',
-  '--directory', root,
-  '--out', join(root, 'build'),
-  '--config', config,
-  `--CDLLAMA_CPP_DIR=${llamaCppDir}`,
-  `--CDLLAMA_NAPI_PORTABLE=${truthy(process.env.LLAMA_NAPI_PORTABLE) ? 'ON' : 'OFF'}`,
-  `--CDLLAMA_NAPI_GPU=${gpu}`,
-];
 const { args: gpuArgs, env } = gpuBuildOptions(gpu);
-cmakeArgs.push(...gpuArgs);
-if (target) cmakeArgs.push('--target', target);
 
 const started = Date.now();
-execFileSync(process.execPath, cmakeArgs, { cwd: root, stdio: 'inherit', env });
+cmakeJsBuild(join(root, 'build'), {
+  defines: { LLAMA_NAPI_PORTABLE: truthy(process.env.LLAMA_NAPI_PORTABLE) ? 'ON' : 'OFF', LLAMA_NAPI_GPU: gpu },
+  args: gpuArgs,
+  config,
+  target,
+  env,
+});
 console.error(`[llama-napi] native build${target ? ` (${target})` : ''} finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
 if (root.split(sep).includes('node_modules') && !target) {

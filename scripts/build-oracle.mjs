@@ -12,14 +12,12 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { llamaCppDir } from './cmake-js.mjs';
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const buildDir = join(root, 'build', 'oracle');
 const targets = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['llama-simple'];
-
-const llamaCppDir = execFileSync(process.execPath, [join(root, 'vendor', 'materialize.mjs'), '--print-dir'], {
-  encoding: 'utf8',
-  stdio: ['ignore', 'pipe', 'inherit'],
-}).trim();
+const sources = llamaCppDir(); // materialized first if it is not there
 
 const quiet = { stdio: ['ignore', 'ignore', 'inherit'] };
 if (!existsSync(join(buildDir, 'CMakeCache.txt'))) {
@@ -34,7 +32,7 @@ if (!existsSync(join(buildDir, 'CMakeCache.txt'))) {
   execFileSync(
     'cmake',
     [
-      '-S', llamaCppDir,
+      '-S', sources,
       '-B', buildDir,
       ...generator,
       '-DCMAKE_BUILD_TYPE=Release',

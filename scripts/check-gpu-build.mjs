@@ -9,14 +9,13 @@
 //   default to 90, the H100, here: a machine without a GPU has nothing to detect)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { cmakeJsBuild } from './cmake-js.mjs';
 import { gpuBuildOptions } from './gpu-options.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const require = createRequire(import.meta.url);
 const gpu = process.argv[2];
 if (gpu !== 'cuda' && gpu !== 'vulkan') {
   console.error('usage: node scripts/check-gpu-build.mjs cuda|vulkan [--model path.gguf]');
@@ -27,14 +26,10 @@ const model = modelIndex > 0 ? process.argv[modelIndex + 1] : join(root, 'test',
 const out = join(root, 'build-variants', gpu);
 const addonPath = join(out, 'Release', 'llama_napi.node');
 
-const llamaCppDir = execFileSync(process.execPath, [join(root, 'vendor', 'materialize.mjs'), '--print-dir'], { encoding: 'utf8' }).trim();
-const cmakeJs = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
-const args = [cmakeJs, 'build', '--directory', root, '--out', out, '--config', 'Release', `--CDLLAMA_CPP_DIR=${llamaCppDir}`, `--CDLLAMA_NAPI_GPU=${gpu}`];
 const { args: gpuArgs, env } = gpuBuildOptions(gpu, process.env, '90');
-args.push(...gpuArgs);
 
 const started = Date.now();
-execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit', env });
+cmakeJsBuild(out, { defines: { LLAMA_NAPI_GPU: gpu }, args: gpuArgs, env });
 const seconds = ((Date.now() - started) / 1000).toFixed(0);
 console.log(`\n[check-gpu-build] ${gpu} build: ${addonPath} (${(statSync(addonPath).size / 1048576).toFixed(1)} MiB) in ${seconds} s`);
 console.log('[check-gpu-build] links against:');

@@ -10,20 +10,16 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { cmakeJsBuild } from './cmake-js.mjs';
+
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'build-variants', 'sanitize');
 const addon = join(out, 'Release', 'llama_napi.node');
 
 // Built once (~10 minutes on 2 cores), then brought up to date incrementally on every run.
 {
-  const llamaCppDir = execFileSync(process.execPath, [join(root, 'vendor', 'materialize.mjs'), '--print-dir'], { encoding: 'utf8' }).trim();
   console.error(existsSync(addon) ? '[sanitize] updating the sanitizer build…' : '[sanitize] building the sanitizer variant (once)…');
-  execFileSync(
-    process.execPath,
-    [join(root, 'node_modules', 'cmake-js', 'bin', 'cmake-js'), 'build', '--directory', root, '--out', out, '--config', 'Release',
-      `--CDLLAMA_CPP_DIR=${llamaCppDir}`, '--CDLLAMA_NAPI_SANITIZE=ON'],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
+  cmakeJsBuild(out, { defines: { LLAMA_NAPI_SANITIZE: 'ON' }, quiet: true });
 }
 
 const runtime = (name) => execFileSync('gcc', [`-print-file-name=${name}`], { encoding: 'utf8' }).trim();

@@ -19,15 +19,14 @@
 // Usage: node scripts/device/kit.mjs [--no-build]   (--no-build: pack what is built)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { cmakeJsBuild } from '../cmake-js.mjs';
 import { gpuBuildOptions } from '../gpu-options.mjs';
 import { fingerprint } from './fingerprint.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const require = createRequire(import.meta.url);
 const build = join(root, 'build-variants', 'cuda-kit');
 const release = join(build, 'Release');
 const out = join(root, '.dev', 'device');
@@ -39,17 +38,7 @@ const mib = (bytes) => `${(bytes / 1048576).toFixed(1)} MiB`;
 const { args: gpuArgs, env } = gpuBuildOptions('cuda', { ...process.env, LLAMA_NAPI_CUDA_ARCHS: archs });
 const started = Date.now();
 if (!process.argv.includes('--no-build')) {
-  const llamaCppDir = execFileSync(process.execPath, [join(root, 'vendor', 'materialize.mjs'), '--print-dir'], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
-  const cmakeJs = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
-  execFileSync(
-    process.execPath,
-    [cmakeJs, 'build', '--directory', root, '--out', build, '--config', 'Release', `--CDLLAMA_CPP_DIR=${llamaCppDir}`,
-      '--CDLLAMA_NAPI_CPU_VARIANTS=ON', '--CDLLAMA_NAPI_GPU=cuda', ...gpuArgs],
-    { cwd: root, stdio: 'inherit', env },
-  );
+  cmakeJsBuild(build, { defines: { LLAMA_NAPI_CPU_VARIANTS: 'ON', LLAMA_NAPI_GPU: 'cuda' }, args: gpuArgs, env });
   execFileSync('cmake', ['--build', build, '--config', 'Release', '--target', ...tools, '--parallel'], { stdio: 'inherit', env });
   log(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
