@@ -16,9 +16,9 @@
 // Slow on a small machine (measured on 2 cores: see the README, "GPU checks on the device"); the
 // build directory build-variants/cuda-kit is reused, so a change to native/ relinks in seconds.
 //
-// Usage: node scripts/device/kit.mjs [--no-build]   (--no-build: pack what is built)
+// Usage: node scripts/device/kit.mjs   (always builds first, so the fingerprint is of what was built)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -37,24 +37,15 @@ const mib = (bytes) => `${(bytes / 1048576).toFixed(1)} MiB`;
 
 const { args: gpuArgs, env } = gpuBuildOptions('cuda', { ...process.env, LLAMA_NAPI_CUDA_ARCHS: archs });
 const started = Date.now();
-if (!process.argv.includes('--no-build')) {
-  cmakeJsBuild(build, { defines: { LLAMA_NAPI_CPU_VARIANTS: 'ON', LLAMA_NAPI_GPU: 'cuda' }, args: gpuArgs, env });
-  execFileSync('cmake', ['--build', build, '--config', 'Release', '--target', ...tools, '--parallel'], { stdio: 'inherit', env });
-  log(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-}
+cmakeJsBuild(build, { defines: { LLAMA_NAPI_CPU_VARIANTS: 'ON', LLAMA_NAPI_GPU: 'cuda' }, args: gpuArgs, env });
+execFileSync('cmake', ['--build', build, '--config', 'Release', '--target', ...tools, '--parallel'], { stdio: 'inherit', env });
+log(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
-// The tools land in llama.cpp's bin/ or beside the addon, depending on llama.cpp's version: gather
-// them beside the addon, where the libraries are ($ORIGIN) and where ggml looks for its modules.
-for (const tool of tools) {
-  const candidates = [join(release, tool), join(build, 'bin', tool), join(build, 'tools', tool, tool), join(build, 'bench', tool, tool)];
-  const found = candidates.find((path) => existsSync(path));
-  if (!found) throw new Error(`${tool} was not built (looked in ${candidates.join(', ')})`);
-  if (found !== join(release, tool)) copyFileSync(found, join(release, tool));
-}
+// In the prebuilt layout everything lands beside the addon (CMakeLists.txt): the tools, the
+// libraries they and the addon find through $ORIGIN, and ggml's modules.
 const files = readdirSync(release).filter((file) => file === 'llama_napi.node' || file.endsWith('.so') || tools.includes(file)).sort();
-if (!files.includes('llama_napi.node') || !files.includes('libggml-cuda.so')) {
-  throw new Error(`${release} lacks the addon or libggml-cuda.so: ${files.join(', ')}`);
-}
+const needed = ['llama_napi.node', 'libggml-cuda.so', ...tools].filter((file) => !files.includes(file));
+if (needed.length > 0) throw new Error(`${release} lacks ${needed.join(', ')}`);
 
 const ldd = (file) => (spawnSync('ldd', [join(release, file)], { encoding: 'utf8', env }).stdout ?? '')
   .split('\n').map((line) => line.trim()).filter((line) => /cuda|cublas|not found/.test(line));
