@@ -31,7 +31,10 @@ describe('llama-napi CLI', () => {
   });
 
   test('parse-job reads standard input with -, and LLAMA_NAPI_MODEL names the model', () => {
-    const run = cli(['--json', 'parse-job', '-'], { env: { LLAMA_NAPI_MODEL: model }, input: 'Data engineer at Acme, remote, Python and SQL.' });
+    // Greedy, as every other generating test: sampled (the default 0.2), the random test model now
+    // and then writes an invalid UTF-8 sequence that llama.cpp's grammar counts as one character
+    // and the decoded text as three, so a 200-character bound reads 202 (INVALID_OUTPUT, exit 5).
+    const run = cli(['--temperature', '0', '--json', 'parse-job', '-'], { env: { LLAMA_NAPI_MODEL: model }, input: 'Data engineer at Acme, remote, Python and SQL.' });
     expect(run.code).toBe(0);
     expect(JobPostingSchema.safeParse(JSON.parse(run.stdout)).success).toBe(true);
   });
