@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { cmakeJsBuild } from '../scripts/cmake-js.mjs';
-import { median } from './measure.mjs';
+import { median, tableRow } from './measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -34,13 +34,17 @@ const ALL_VARIANTS = {
   'prebuilt (CPU variants at run time)': { key: 'prebuilt', prebuilt: true },
 };
 const wanted = new Set(args.variants.split(','));
-const VARIANTS = Object.fromEntries(Object.entries(ALL_VARIANTS).filter(([, flags]) => !flags.key || wanted.has(flags.key)));
-
+const VARIANTS = Object.fromEntries(
+  Object.entries(ALL_VARIANTS).filter(([, flags]) => !flags.key || wanted.has(flags.key)),
+);
 
 function build(name, { portable, openmp, prebuilt }) {
   if (prebuilt) {
     const addon = join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'llama-napi.glibc.node');
-    if (!existsSync(addon)) execFileSync(process.execPath, [join(root, 'scripts', 'prebuild.mjs')], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (!existsSync(addon))
+      execFileSync(process.execPath, [join(root, 'scripts', 'prebuild.mjs')], {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
     return addon;
   }
   // The default build is the one `npm install` made.
@@ -54,7 +58,11 @@ function build(name, { portable, openmp, prebuilt }) {
 }
 
 const addons = Object.fromEntries(Object.entries(VARIANTS).map(([name, flags]) => [name, build(name, flags)]));
-const lines = ['', `## Build variants (\`npm run bench:builds\`, ${args.threads} threads, medians of ${args.rounds} alternating rounds)`, ''];
+const lines = [
+  '',
+  `## Build variants (\`npm run bench:builds\`, ${args.threads} threads, medians of ${args.rounds} alternating rounds)`,
+  '',
+];
 lines.push('| model | build | pp tokens/s | tg tokens/s | tg vs native + thread pools |', '|---|---|---|---|---|');
 for (const model of args.models.split(',')) {
   const path = join(root, 'bench', '.work', `${model}.gguf`);
@@ -74,7 +82,15 @@ for (const model of args.models.split(',')) {
   }
   const base = median(samples['native + thread pools'].tg);
   for (const [name, sample] of Object.entries(samples)) {
-    lines.push(`| ${model} | ${name} | ${median(sample.pp).toFixed(0)} | ${median(sample.tg).toFixed(0)} | ${(median(sample.tg) / base).toFixed(2)}× |`);
+    lines.push(
+      tableRow([
+        model,
+        name,
+        median(sample.pp).toFixed(0),
+        median(sample.tg).toFixed(0),
+        `${(median(sample.tg) / base).toFixed(2)}×`,
+      ]),
+    );
   }
 }
 const markdown = `${lines.join('\n')}\n`;

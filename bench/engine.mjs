@@ -45,7 +45,13 @@ async function modelPath(name) {
   const path = join(work, `${name}.gguf`);
   if (existsSync(path)) return path;
   mkdirSync(work, { recursive: true });
-  await createRandomLlama({ ...MODELS[name], vocabPath: vocab, outputPath: `${path}.tmp`, seed: 5, name: `bench ${name}` });
+  await createRandomLlama({
+    ...MODELS[name],
+    vocabPath: vocab,
+    outputPath: `${path}.tmp`,
+    seed: 5,
+    name: `bench ${name}`,
+  });
   renameSync(`${path}.tmp`, path);
   return path;
 }
@@ -59,11 +65,36 @@ const GENERATE = 64;
 function llamaBatched(path, n) {
   const out = execFileSync(
     batchedBench,
-    ['-m', path, '-c', String(2048 * n), '-b', '2048', '-ub', '512', '-npp', '5', '-ntg', String(GENERATE), '-npl', `1,${n}`,
-      '-t', String(threads), '-tb', String(threads), '-no-kvu', '--output-format', 'jsonl'],
+    [
+      '-m',
+      path,
+      '-c',
+      String(2048 * n),
+      '-b',
+      '2048',
+      '-ub',
+      '512',
+      '-npp',
+      '5',
+      '-ntg',
+      String(GENERATE),
+      '-npl',
+      `1,${n}`,
+      '-t',
+      String(threads),
+      '-tb',
+      String(threads),
+      '-no-kvu',
+      '--output-format',
+      'jsonl',
+    ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
   );
-  const rows = out.trim().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+  const rows = out
+    .trim()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line));
   const rate = (pl) => {
     const row = rows.find((r) => r.pl === pl);
     return (pl * row.tg) / row.t;
@@ -112,14 +143,19 @@ async function main() {
       const result = await started;
       if (result.stopReason === 'abort') promptLatency.push(performance.now() - abortedAt);
     }
-    rows.push(['abort latency during prompt evaluation (ms)', promptLatency.length ? median(promptLatency).toFixed(2) : 'n/a']);
+    rows.push([
+      'abort latency during prompt evaluation (ms)',
+      promptLatency.length ? median(promptLatency).toFixed(2) : 'n/a',
+    ]);
 
     // Throughput: one request alone vs `concurrency` at once (64 tokens each, greedy, a ~5-token
     // prompt each), wall time from the calls to the last result; llama-batched-bench alternating.
     const measure = async (n) => {
       const started = performance.now();
       const results = await Promise.all(
-        Array.from({ length: n }, (_, i) => model.generate(`Request number ${i}:`, { temperature: 0, maxTokens: GENERATE, logitBias: noEog })),
+        Array.from({ length: n }, (_, i) =>
+          model.generate(`Request number ${i}:`, { temperature: 0, maxTokens: GENERATE, logitBias: noEog }),
+        ),
       );
       const tokens = results.reduce((sum, r) => sum + r.tokens.length, 0);
       return (tokens * 1000) / (performance.now() - started);
@@ -143,9 +179,16 @@ async function main() {
     rows.push([`  ratio ${concurrency} : 1`, `${(median(parallel) / median(single)).toFixed(2)}×`]);
     if (withLlamaCpp) {
       rows.push(['llama-batched-bench, 1 sequence (tokens/s)', median(theirs.single).toFixed(1)]);
-      rows.push([`llama-batched-bench, ${concurrency} sequences (tokens/s, aggregate)`, median(theirs.parallel).toFixed(1)]);
+      rows.push([
+        `llama-batched-bench, ${concurrency} sequences (tokens/s, aggregate)`,
+        median(theirs.parallel).toFixed(1),
+      ]);
       rows.push([`  its ratio ${concurrency} : 1`, `${(median(theirs.parallel) / median(theirs.single)).toFixed(2)}×`]);
-      rows.push([`  ours / llama.cpp, 1 and ${concurrency}`, `${(median(single) / median(theirs.single)).toFixed(2)}×, ${(median(parallel) / median(theirs.parallel)).toFixed(2)}×`]);
+      rows.push([
+        `  ours / llama.cpp, 1 and ${concurrency}`,
+        `${(median(single) / median(theirs.single)).toFixed(2)}×, ` +
+          `${(median(parallel) / median(theirs.parallel)).toFixed(2)}×`,
+      ]);
     }
 
     // Prompt time with and without prefix reuse: a 1000-token prefix, then the prefix + a question.

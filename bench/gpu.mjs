@@ -16,13 +16,17 @@ import { parseArgs } from 'node:util';
 import { createRandomLlama } from '../dist/gguf/index.js';
 import { buildInfo, listDevices, LlamaModel } from '../dist/index.js';
 import { loadAddon } from '../dist/native.js';
-import { fmt, measureOurs, median, ratio } from './measure.mjs';
+import { fmt, measureOurs, median, ratio, tableRow } from './measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const work = join(root, 'bench', '.work');
 const vocab = join(root, 'vendor', 'llama.cpp', 'models', 'ggml-vocab-llama-spm.gguf');
-/** llama.cpp's tools of the CUDA build: beside the addon (the device kit's layout), else in the static build's folders. */
-const tool = (name, folder) => [join(root, 'build', 'Release', name), join(root, 'build', folder, name, name)].find((path) => existsSync(path)) ??
+/**
+ * llama.cpp's tools of the CUDA build: beside the addon (the device kit's layout), else in the static
+ * build's folders.
+ */
+const tool = (name, folder) =>
+  [join(root, 'build', 'Release', name), join(root, 'build', folder, name, name)].find((path) => existsSync(path)) ??
   join(root, 'build', folder, name, name);
 const llamaBench = tool('llama-bench', 'bench');
 const llamaQuantize = tool('llama-quantize', 'tools');
@@ -35,8 +39,8 @@ const THREADS = 4;
 /** The anchor of ../shared/TOOLCHAIN.md: 953 M parameters (n_embd 2048, 16 layers, 16 heads, n_ff 5632). */
 const SHAPE = { embeddingLength: 2048, layerCount: 16, headCount: 16, feedForwardLength: 5632 };
 export const GPU_MODELS = {
-  'f16': join(work, 'gpu-1b-f16.gguf'),
-  'q4_k_m': join(work, 'gpu-1b-q4_k_m.gguf'),
+  f16: join(work, 'gpu-1b-f16.gguf'),
+  q4_k_m: join(work, 'gpu-1b-q4_k_m.gguf'),
 };
 
 const { values: args } = parseArgs({
@@ -52,16 +56,32 @@ async function prepare() {
   mkdirSync(work, { recursive: true });
   if (!existsSync(GPU_MODELS.f16)) {
     const started = Date.now();
-    const model = await createRandomLlama({ ...SHAPE, type: 'f16', vocabPath: vocab, outputPath: `${GPU_MODELS.f16}.tmp`, seed: 9, name: 'bench gpu 1b' });
+    const model = await createRandomLlama({
+      ...SHAPE,
+      type: 'f16',
+      vocabPath: vocab,
+      outputPath: `${GPU_MODELS.f16}.tmp`,
+      seed: 9,
+      name: 'bench gpu 1b',
+    });
     renameSync(`${GPU_MODELS.f16}.tmp`, GPU_MODELS.f16);
-    log(`wrote ${GPU_MODELS.f16}: ${(model.parameters / 1e6).toFixed(0)} M parameters in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    log(
+      `wrote ${GPU_MODELS.f16}: ${(model.parameters / 1e6).toFixed(0)} M parameters ` +
+        `in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    );
   }
   if (!existsSync(GPU_MODELS.q4_k_m)) {
     const started = Date.now();
     rmSync(`${GPU_MODELS.q4_k_m}.tmp`, { force: true });
     // llama-quantize logs every tensor: only its last lines are shown, and only if it fails.
-    const run = spawnSync(llamaQuantize, [GPU_MODELS.f16, `${GPU_MODELS.q4_k_m}.tmp`, 'Q4_K_M'], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
-    if (run.status !== 0) throw new Error(`llama-quantize exited with ${run.status ?? run.signal}:\n${(run.stderr ?? '').split('\n').slice(-15).join('\n')}`);
+    const run = spawnSync(llamaQuantize, [GPU_MODELS.f16, `${GPU_MODELS.q4_k_m}.tmp`, 'Q4_K_M'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    if (run.status !== 0) {
+      const tail = (run.stderr ?? '').split('\n').slice(-15).join('\n');
+      throw new Error(`llama-quantize exited with ${run.status ?? run.signal}:\n${tail}`);
+    }
     renameSync(`${GPU_MODELS.q4_k_m}.tmp`, GPU_MODELS.q4_k_m);
     log(`quantized to Q4_K_M with llama-quantize in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
@@ -71,11 +91,27 @@ async function prepare() {
 function runLlamaBench(path, repetitions) {
   const out = execFileSync(
     llamaBench,
-    ['-m', path, '-ngl', '99', '-t', String(THREADS), '-p', String(PROMPT), '-n', String(GENERATE), '-r', String(repetitions), '-o', 'json'],
+    [
+      '-m',
+      path,
+      '-ngl',
+      '99',
+      '-t',
+      String(THREADS),
+      '-p',
+      String(PROMPT),
+      '-n',
+      String(GENERATE),
+      '-r',
+      String(repetitions),
+      '-o',
+      'json',
+    ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
   );
   const rows = JSON.parse(out);
-  const pick = (pp) => rows.find((row) => (pp ? row.n_prompt > 0 && row.n_gen === 0 : row.n_gen > 0 && row.n_prompt === 0)).avg_ts;
+  const pick = (pp) =>
+    rows.find((row) => (pp ? row.n_prompt > 0 && row.n_gen === 0 : row.n_gen > 0 && row.n_prompt === 0)).avg_ts;
   return { pp: pick(true), tg: pick(false) };
 }
 
@@ -83,7 +119,13 @@ function runLlamaBench(path, repetitions) {
 async function concurrent(model, n) {
   const started = performance.now();
   const results = await Promise.all(
-    Array.from({ length: n }, (_, i) => model.generate(`Request ${i}:`, { temperature: 0, maxTokens: GENERATE, logitBias: { 2: Number.NEGATIVE_INFINITY } })),
+    Array.from({ length: n }, (_, i) =>
+      model.generate(`Request ${i}:`, {
+        temperature: 0,
+        maxTokens: GENERATE,
+        logitBias: { 2: Number.NEGATIVE_INFINITY },
+      }),
+    ),
   );
   return (results.reduce((sum, r) => sum + r.tokens.length, 0) * 1000) / (performance.now() - started);
 }
@@ -113,7 +155,12 @@ async function main() {
     const parameters = model.info().parameters;
     model.dispose();
 
-    const llama = await LlamaModel.load(path, { gpuLayers: 'all', sequences: CONCURRENT, contextSize: 1024, threads: THREADS });
+    const llama = await LlamaModel.load(path, {
+      gpuLayers: 'all',
+      sequences: CONCURRENT,
+      contextSize: 1024,
+      threads: THREADS,
+    });
     await concurrent(llama, 1);
     const one = [];
     const many = [];
@@ -134,12 +181,37 @@ async function main() {
   const lines = [
     `## GPU: ${gpu.description || gpu.name} (llama-napi CUDA build, ${new Date().toISOString().slice(0, 10)})`,
     '',
-    `Random-weight llama (n_embd 2048, 16 layers, SPM vocabulary), all layers offloaded; pp${PROMPT} / tg${GENERATE}, tokens/s, medians of ${rounds} alternating rounds; llama-bench -ngl 99 from the same build directory.`,
+    `Random-weight llama (n_embd 2048, 16 layers, SPM vocabulary), all layers offloaded; ` +
+      `pp${PROMPT} / tg${GENERATE}, tokens/s, medians of ${rounds} alternating rounds; ` +
+      'llama-bench -ngl 99 from the same build directory.',
     '',
-    '| model | llama-bench pp | llama-napi pp | ratio | llama-bench tg | llama-napi tg | ratio | 1 request | 8 concurrent | ratio |',
+    tableRow([
+      'model',
+      'llama-bench pp',
+      'llama-napi pp',
+      'ratio',
+      'llama-bench tg',
+      'llama-napi tg',
+      'ratio',
+      '1 request',
+      '8 concurrent',
+      'ratio',
+    ]),
     '|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map((r) =>
-      `| ${r.model} | ${fmt(r.llamaBench.pp)} | ${fmt(r.ours.pp)} | ${ratio(r.ours.pp, r.llamaBench.pp)} | ${fmt(r.llamaBench.tg)} | ${fmt(r.ours.tg)} | ${ratio(r.ours.tg, r.llamaBench.tg)} | ${fmt(r.one)} | ${fmt(r.many)} | ${ratio(r.many, r.one)} |`),
+      tableRow([
+        r.model,
+        fmt(r.llamaBench.pp),
+        fmt(r.ours.pp),
+        ratio(r.ours.pp, r.llamaBench.pp),
+        fmt(r.llamaBench.tg),
+        fmt(r.ours.tg),
+        ratio(r.ours.tg, r.llamaBench.tg),
+        fmt(r.one),
+        fmt(r.many),
+        ratio(r.many, r.one),
+      ]),
+    ),
     '',
   ];
   const markdown = lines.join('\n');

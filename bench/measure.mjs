@@ -14,10 +14,21 @@ export const median = (values) => {
 export const fmt = (value) => (value >= 100 ? value.toFixed(0) : value.toFixed(1));
 /** a / b as "1.02×". */
 export const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
+/** One row of a Markdown table: "| a | b |". */
+export const tableRow = (cells) => `| ${cells.join(' | ')} |`;
 
 /** Mean tokens/s of `repetitions` pp and tg runs on a fresh context of `model`. */
-export async function measureOurs(model, threads, repetitions, { promptTokens = PROMPT, generateTokens = GENERATE } = {}) {
-  const context = await model.createContext({ contextSize: Math.max(256, promptTokens + generateTokens + 8), batchSize: promptTokens, threads });
+export async function measureOurs(
+  model,
+  threads,
+  repetitions,
+  { promptTokens = PROMPT, generateTokens = GENERATE } = {},
+) {
+  const context = await model.createContext({
+    contextSize: Math.max(256, promptTokens + generateTokens + 8),
+    batchSize: promptTokens,
+    threads,
+  });
   const eos = model.info().tokens.eos;
   try {
     const prompt = Array.from({ length: promptTokens }, (_, i) => 100 + ((i * 7919) % 30000));

@@ -21,7 +21,7 @@ import { createRandomLlama } from '../dist/gguf/index.js';
 import { LlamaModel } from '../dist/index.js';
 import { checkModelFile } from '../dist/gguf/check-file.js';
 import { loadAddon } from '../dist/native.js';
-import { fmt, GENERATE, measureOurs, median, PROMPT, ratio } from './measure.mjs';
+import { fmt, GENERATE, measureOurs, median, PROMPT, ratio, tableRow } from './measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const work = join(root, 'bench', '.work');
@@ -55,7 +55,13 @@ async function ensureModel(name) {
   const path = join(work, `${name}.gguf`);
   if (existsSync(path)) return path;
   mkdirSync(work, { recursive: true });
-  const model = await createRandomLlama({ ...MODELS[name], vocabPath: vocab, outputPath: `${path}.tmp`, seed: 5, name: `bench ${name}` });
+  const model = await createRandomLlama({
+    ...MODELS[name],
+    vocabPath: vocab,
+    outputPath: `${path}.tmp`,
+    seed: 5,
+    name: `bench ${name}`,
+  });
   renameSync(`${path}.tmp`, path);
   log(`wrote ${name}: ${(model.parameters / 1e6).toFixed(1)} M parameters`);
   return path;
@@ -64,12 +70,18 @@ async function ensureModel(name) {
 function ensureTools() {
   if (!existsSync(llamaBench)) {
     log('building llama-bench from vendor/llama.cpp (once, ~2 minutes)…');
-    execFileSync('cmake', ['--build', join(root, 'build'), '--target', 'llama-bench'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync('cmake', ['--build', join(root, 'build'), '--target', 'llama-bench'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   }
-  const oracles = ['llama-simple', 'llama-batched-bench'].filter((tool) => !existsSync(join(root, 'build', 'oracle', 'bin', tool)));
+  const oracles = ['llama-simple', 'llama-batched-bench'].filter(
+    (tool) => !existsSync(join(root, 'build', 'oracle', 'bin', tool)),
+  );
   if (oracles.length > 0) {
     log(`building ${oracles.join(' and ')} (once)…`);
-    execFileSync(process.execPath, [join(root, 'scripts', 'build-oracle.mjs'), ...oracles], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(process.execPath, [join(root, 'scripts', 'build-oracle.mjs'), ...oracles], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   }
 }
 
@@ -77,11 +89,25 @@ function ensureTools() {
 function runLlamaBench(path, threads, repetitions) {
   const out = execFileSync(
     llamaBench,
-    ['-m', path, '-t', String(threads), '-p', String(PROMPT), '-n', String(GENERATE), '-r', String(repetitions), '-o', 'json'],
+    [
+      '-m',
+      path,
+      '-t',
+      String(threads),
+      '-p',
+      String(PROMPT),
+      '-n',
+      String(GENERATE),
+      '-r',
+      String(repetitions),
+      '-o',
+      'json',
+    ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
   );
   const rows = JSON.parse(out);
-  const pick = (pp) => rows.find((row) => (pp ? row.n_prompt > 0 && row.n_gen === 0 : row.n_gen > 0 && row.n_prompt === 0)).avg_ts;
+  const pick = (pp) =>
+    rows.find((row) => (pp ? row.n_prompt > 0 && row.n_gen === 0 : row.n_gen > 0 && row.n_prompt === 0)).avg_ts;
   return { pp: pick(true), tg: pick(false) };
 }
 
@@ -91,15 +117,22 @@ function ensureNodeLlamaCpp() {
   writeFileSync(join(nlcDir, 'package.json'), '{ "name": "bench-node-llama-cpp", "private": true }\n');
   log('installing node-llama-cpp@3.22.1 into bench/.work (once; its prebuilt binaries come from the npm registry)…');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const install = spawnSync(npm, ['install', 'node-llama-cpp@3.22.1', '--no-audit', '--no-fund', '--silent'], { cwd: nlcDir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const install = spawnSync(npm, ['install', 'node-llama-cpp@3.22.1', '--no-audit', '--no-fund', '--silent'], {
+    cwd: nlcDir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return install.status === 0;
 }
 
 function runNodeLlamaCpp(path, threads, repetitions) {
-  const run = spawnSync(process.execPath, [join(root, 'bench', 'node-llama-cpp-runner.mjs'), path, String(threads), String(repetitions)], {
-    encoding: 'utf8',
-    timeout: 300_000,
-  });
+  const run = spawnSync(
+    process.execPath,
+    [join(root, 'bench', 'node-llama-cpp-runner.mjs'), path, String(threads), String(repetitions)],
+    {
+      encoding: 'utf8',
+      timeout: 300_000,
+    },
+  );
   if (run.status !== 0) throw new Error(`node-llama-cpp runner failed: ${run.stderr}`);
   return JSON.parse(run.stdout.trim().split('\n').pop());
 }
@@ -157,7 +190,15 @@ async function main() {
   ensureTools();
   const addon = loadAddon();
   await addon.initBackend();
-  const results = { date: new Date().toISOString(), machine: machine(), llamaBench: [], nodeLlamaCpp: [], load: [], engine: null, peakRssMiB: 0 };
+  const results = {
+    date: new Date().toISOString(),
+    machine: machine(),
+    llamaBench: [],
+    nodeLlamaCpp: [],
+    load: [],
+    engine: null,
+    peakRssMiB: 0,
+  };
 
   const withNlc = !args['no-node-llama-cpp'] && ensureNodeLlamaCpp();
   for (const name of args.models.split(',')) {
@@ -181,10 +222,25 @@ async function main() {
           nlc.tg.push(c.tg);
         }
       }
-      const row = { model: label, threads, llamaBench: { pp: median(theirs.pp), tg: median(theirs.tg) }, ours: { pp: median(ours.pp), tg: median(ours.tg) } };
+      const row = {
+        model: label,
+        threads,
+        llamaBench: { pp: median(theirs.pp), tg: median(theirs.tg) },
+        ours: { pp: median(ours.pp), tg: median(ours.tg) },
+      };
       results.llamaBench.push(row);
-      if (withNlc) results.nodeLlamaCpp.push({ model: label, threads, nodeLlamaCpp: { pp: median(nlc.pp), tg: median(nlc.tg) }, ours: row.ours });
-      log(`${label} t=${threads}: pp ${fmt(row.ours.pp)} vs ${fmt(row.llamaBench.pp)}, tg ${fmt(row.ours.tg)} vs ${fmt(row.llamaBench.tg)}${withNlc ? `; node-llama-cpp tg ${fmt(median(nlc.tg))}` : ''}`);
+      if (withNlc)
+        results.nodeLlamaCpp.push({
+          model: label,
+          threads,
+          nodeLlamaCpp: { pp: median(nlc.pp), tg: median(nlc.tg) },
+          ours: row.ours,
+        });
+      log(
+        `${label} t=${threads}: pp ${fmt(row.ours.pp)} vs ${fmt(row.llamaBench.pp)}, ` +
+          `tg ${fmt(row.ours.tg)} vs ${fmt(row.llamaBench.tg)}` +
+          (withNlc ? `; node-llama-cpp tg ${fmt(median(nlc.tg))}` : ''),
+      );
     }
     model.dispose();
     const load = await loadTimes(path);
@@ -192,38 +248,98 @@ async function main() {
   }
 
   if (!args['no-engine']) {
-    const engine = spawnSync(process.execPath, [join(root, 'bench', 'engine.mjs'), '--json', '--runs', String(Math.max(3, rounds))], { encoding: 'utf8', timeout: 600_000 });
+    const engine = spawnSync(
+      process.execPath,
+      [join(root, 'bench', 'engine.mjs'), '--json', '--runs', String(Math.max(3, rounds))],
+      { encoding: 'utf8', timeout: 600_000 },
+    );
     if (engine.status === 0) results.engine = JSON.parse(engine.stdout.trim().split('\n').pop());
     else log(`engine figures failed: ${engine.stderr}`);
   }
   results.peakRssMiB = process.resourceUsage().maxRSS / 1024;
 
   const lines = [];
-  lines.push(`# Benchmark results`, '', `Written by \`npm run bench\` on ${results.date.slice(0, 10)}: ${results.machine}.`, '');
-  lines.push(`Random-weight llama models (SPM vocabulary), pp${PROMPT} / tg${GENERATE}, tokens/s, medians of ${rounds} alternating rounds.`, '');
+  lines.push(
+    `# Benchmark results`,
+    '',
+    `Written by \`npm run bench\` on ${results.date.slice(0, 10)}: ${results.machine}.`,
+    '',
+  );
+  lines.push(
+    `Random-weight llama models (SPM vocabulary), pp${PROMPT} / tg${GENERATE}, tokens/s, ` +
+      `medians of ${rounds} alternating rounds.`,
+    '',
+  );
   lines.push('## Next to llama.cpp (llama-bench, same build)', '');
-  lines.push('| model | threads | llama-bench pp | llama-napi pp | ratio | llama-bench tg | llama-napi tg | ratio |', '|---|---|---|---|---|---|---|---|');
+  lines.push(
+    '| model | threads | llama-bench pp | llama-napi pp | ratio | llama-bench tg | llama-napi tg | ratio |',
+    '|---|---|---|---|---|---|---|---|',
+  );
   for (const row of results.llamaBench) {
-    lines.push(`| ${row.model} | ${row.threads} | ${fmt(row.llamaBench.pp)} | ${fmt(row.ours.pp)} | ${ratio(row.ours.pp, row.llamaBench.pp)} | ${fmt(row.llamaBench.tg)} | ${fmt(row.ours.tg)} | ${ratio(row.ours.tg, row.llamaBench.tg)} |`);
+    lines.push(
+      tableRow([
+        row.model,
+        row.threads,
+        fmt(row.llamaBench.pp),
+        fmt(row.ours.pp),
+        ratio(row.ours.pp, row.llamaBench.pp),
+        fmt(row.llamaBench.tg),
+        fmt(row.ours.tg),
+        ratio(row.ours.tg, row.llamaBench.tg),
+      ]),
+    );
   }
   if (results.nodeLlamaCpp.length > 0) {
     lines.push('', '## Next to node-llama-cpp 3.22.1 (its prebuilt CPU binary)', '');
-    lines.push('| model | threads | node-llama-cpp pp | llama-napi pp | ratio | node-llama-cpp tg | llama-napi tg | ratio |', '|---|---|---|---|---|---|---|---|');
+    lines.push(
+      '| model | threads | node-llama-cpp pp | llama-napi pp | ratio | node-llama-cpp tg | llama-napi tg | ratio |',
+      '|---|---|---|---|---|---|---|---|',
+    );
     for (const row of results.nodeLlamaCpp) {
-      lines.push(`| ${row.model} | ${row.threads} | ${fmt(row.nodeLlamaCpp.pp)} | ${fmt(row.ours.pp)} | ${ratio(row.ours.pp, row.nodeLlamaCpp.pp)} | ${fmt(row.nodeLlamaCpp.tg)} | ${fmt(row.ours.tg)} | ${ratio(row.ours.tg, row.nodeLlamaCpp.tg)} |`);
+      lines.push(
+        tableRow([
+          row.model,
+          row.threads,
+          fmt(row.nodeLlamaCpp.pp),
+          fmt(row.ours.pp),
+          ratio(row.ours.pp, row.nodeLlamaCpp.pp),
+          fmt(row.nodeLlamaCpp.tg),
+          fmt(row.ours.tg),
+          ratio(row.ours.tg, row.nodeLlamaCpp.tg),
+        ]),
+      );
     }
   }
   lines.push(
     '',
     '## Model load (load + context + first decode, mmap)',
     '',
-    'llama.cpp\'s "load time" counter starts after it parsed the GGUF header and dumped its metadata; llama-simple is a fresh process, ours a warm one. End to end = `LlamaModel.load` + a one-token `generate()` (our GGUF check, llama.cpp\'s parse, load and context, the first token).',
+    'llama.cpp\'s "load time" counter starts after it parsed the GGUF header and dumped its metadata; ' +
+      'llama-simple is a fresh process, ours a warm one. ' +
+      'End to end = `LlamaModel.load` + a one-token `generate()` ' +
+      "(our GGUF check, llama.cpp's parse, load and context, the first token).",
     '',
-    '| model | llama-simple "load time" | same counter in llama-napi | ratio | llama-napi end to end | of which our GGUF check |',
+    tableRow([
+      'model',
+      'llama-simple "load time"',
+      'same counter in llama-napi',
+      'ratio',
+      'llama-napi end to end',
+      'of which our GGUF check',
+    ]),
     '|---|---|---|---|---|---|',
   );
   for (const row of results.load) {
-    lines.push(`| ${row.model} | ${row.theirs.toFixed(1)} ms | ${row.counter.toFixed(1)} ms | ${ratio(row.counter, row.theirs)} | ${row.ours.toFixed(1)} ms | ${row.check.toFixed(1)} ms |`);
+    lines.push(
+      tableRow([
+        row.model,
+        `${row.theirs.toFixed(1)} ms`,
+        `${row.counter.toFixed(1)} ms`,
+        ratio(row.counter, row.theirs),
+        `${row.ours.toFixed(1)} ms`,
+        `${row.check.toFixed(1)} ms`,
+      ]),
+    );
   }
   if (results.engine) {
     lines.push('', `## Engine (${results.engine.title})`, '', '| figure | value |', '|---|---|');

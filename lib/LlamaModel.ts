@@ -1,22 +1,24 @@
 // LlamaModel: a loaded GGUF model with its context — load, tokenize, detokenize, generate, dispose.
 import { resolve } from 'node:path';
 
-import {
-  addon,
-  type NativeAbortToken,
-  type NativeContext,
-  type NativeModel,
-  type NativeModelInfo,
-} from './binding.js';
+import { addon, type NativeAbortToken, type NativeContext, type NativeModel, type NativeModelInfo } from './binding.js';
 import { LlamaError, fromNative } from './errors.js';
 import { checkModelFile } from './gguf/check-file.js';
 import { checkMessages, formatChat, type ChatMessage, type FormatChatOptions } from './generation/chat.js';
 import { parseJsonOutput } from './generation/json-output.js';
 import type { JsonSchema } from './generation/json-schema.js';
 import type { FromJsonSchema } from './generation/schema-type.js';
-import { parseGenerateOptions, type GenerateOptions, type TokenChunk } from './generation/options.js';
+import { parseGenerateOptions, type GenerateOptions } from './generation/generate-options.js';
+import type { GenerateResult, JsonGenerateResult, TokenChunk } from './generation/result.js';
 import { TokenStream } from './generation/stream.js';
-import { optionalBoolean, optionalFunction, optionalInteger, optionalSignal, optionsObject, rejectUnknown } from './options.js';
+import {
+  optionalBoolean,
+  optionalFunction,
+  optionalLimited,
+  optionalSignal,
+  optionsObject,
+  rejectUnknown,
+} from './option-checks.js';
 import { defaultThreads } from './threads.js';
 
 /** Options of {@link LlamaModel.load}. */
@@ -32,7 +34,7 @@ export interface LoadOptions {
   batchSize?: number;
   /** CPU threads. Default: the physical cores available to the process. */
   threads?: number;
-  /** Layers to offload to a GPU (builds with a GPU backend): a count, or 'all' (default). */
+  /** Layers to offload to a GPU (builds with a GPU backend): a count (-1 = all), or 'all' (default). */
   gpuLayers?: number | 'all';
   /** Load only the vocabulary: tokenize/detokenize work, generation does not. Default false. */
   vocabOnly?: boolean;
@@ -62,33 +64,6 @@ export interface DetokenizeOptions {
   unparseSpecial?: boolean;
 }
 
-/**
- * Why generation stopped: an end-of-generation token (`eog`), `maxTokens`, an abort signal
- * (`abort`), a stop string (`stop`), or a context with no room for the next token (`contextFull`).
- */
-export type StopReason = 'eog' | 'maxTokens' | 'abort' | 'stop' | 'contextFull';
-
-/** What generate() resolves with: the text, its tokens, why it stopped, and timings. */
-export interface GenerateResult {
-  text: string;
-  /** Every sampled token, the end-of-generation token excepted (a stop string's tokens included). */
-  tokens: number[];
-  stopReason: StopReason;
-  timings: {
-    promptTokens: number;
-    /** Prompt tokens whose cache an earlier request left and this one reused (not evaluated again). */
-    reusedTokens: number;
-    promptMs: number;
-    generatedTokens: number;
-    generateMs: number;
-  };
-}
-
-/** A result of a generation constrained by a JSON Schema: `json` is the parsed, validated output. */
-export interface JsonGenerateResult<T> extends GenerateResult {
-  json: T;
-}
-
 /** Options of {@link LlamaModel.chat}: those of generate(), and the template to format with. */
 export interface ChatOptions extends GenerateOptions {
   /** A Jinja chat template or a llama.cpp template name ("chatml", "llama3", …). Default: the model's own. */
@@ -101,7 +76,18 @@ export interface ModelInfo extends Omit<NativeModelInfo, 'chatTemplate'> {
   chatTemplate?: string;
 }
 
-const LOAD_OPTIONS = ['contextSize', 'sequences', 'batchSize', 'threads', 'gpuLayers', 'vocabOnly', 'useMmap', 'flashAttention', 'onProgress', 'signal'] as const;
+const LOAD_OPTIONS = [
+  'contextSize',
+  'sequences',
+  'batchSize',
+  'threads',
+  'gpuLayers',
+  'vocabOnly',
+  'useMmap',
+  'flashAttention',
+  'onProgress',
+  'signal',
+] as const;
 const TOKENIZE_OPTIONS = ['addSpecial', 'parseSpecial'] as const;
 const DETOKENIZE_OPTIONS = ['removeSpecial', 'unparseSpecial'] as const;
 
@@ -134,8 +120,9 @@ function onSignal(signal: AbortSignal | undefined, token: NativeAbortToken): () 
  * await using model = await LlamaModel.load('model.gguf', { contextSize: 2048 });
  * const { text } = await model.generate('Once upon a time', { maxTokens: 32, temperature: 0 });
  * ```
- * Generations on one model run one after another; every method rejects with a
- * {@link LlamaError} (`DISPOSED`) once {@link LlamaModel.dispose} has been called.
+ * Concurrent generations share the model: up to `sequences` of them are batched into the same
+ * decodes, and the rest wait their turn. Every method rejects with a {@link LlamaError}
+ * (`DISPOSED`) once {@link LlamaModel.dispose} has been called.
  */
 export class LlamaModel {
   /** The resolved path the model was loaded from. */
@@ -180,15 +167,22 @@ export class LlamaModel {
     }
     const opts = optionsObject<LoadOptions>('options', options);
     rejectUnknown('LlamaModel.load options', opts, LOAD_OPTIONS);
-    const contextSize = optionalInteger('contextSize', opts.contextSize, 1, 1 << 24);
-    const sequences = optionalInteger('sequences', opts.sequences, 1, 256) ?? 1;
-    const batchSize = optionalInteger('batchSize', opts.batchSize, 1, 1 << 24);
-    const threads = optionalInteger('threads', opts.threads, 1, 1024) ?? defaultThreads();
-    const gpuLayers = opts.gpuLayers === 'all' ? -1 : (optionalInteger('gpuLayers', opts.gpuLayers, 0, 1 << 20) ?? -1);
+    const contextSize = optionalLimited('contextSize', opts.contextSize);
+    const sequences = optionalLimited('sequences', opts.sequences) ?? 1;
+    const batchSize = optionalLimited('batchSize', opts.batchSize);
+    const threads = optionalLimited('threads', opts.threads) ?? defaultThreads();
+    const gpuLayers = opts.gpuLayers === 'all' ? -1 : (optionalLimited('gpuLayers', opts.gpuLayers) ?? -1);
     const vocabOnly = optionalBoolean('vocabOnly', opts.vocabOnly) ?? false;
     const useMmap = optionalBoolean('useMmap', opts.useMmap) ?? true;
-    if (opts.flashAttention !== undefined && opts.flashAttention !== 'auto' && typeof opts.flashAttention !== 'boolean') {
-      throw new LlamaError('INVALID_OPTION', `flashAttention must be true, false or 'auto' (got ${String(opts.flashAttention)})`);
+    if (
+      opts.flashAttention !== undefined &&
+      opts.flashAttention !== 'auto' &&
+      typeof opts.flashAttention !== 'boolean'
+    ) {
+      throw new LlamaError(
+        'INVALID_OPTION',
+        `flashAttention must be true, false or 'auto' (got ${String(opts.flashAttention)})`,
+      );
     }
     const onProgress = optionalFunction<(fraction: number) => void>('onProgress', opts.onProgress);
     const signal = optionalSignal('signal', opts.signal);
@@ -210,7 +204,8 @@ export class LlamaModel {
     const { bos, eos } = model.info().tokens;
     const ids = [bos, eos].map((id) => id ?? -1).filter((id) => id >= 0);
     const pieces = ids.length > 0 ? await native(model.tokenToPiece(ids, { special: true })) : [];
-    const text = (id: number | null) => (id === null ? '' : Buffer.from(pieces[ids.indexOf(id)] ?? []).toString('utf8'));
+    const text = (id: number | null) =>
+      id === null ? '' : Buffer.from(pieces[ids.indexOf(id)] ?? []).toString('utf8');
     const specialText = { bos: text(bos), eos: text(eos) };
     if (vocabOnly) return new LlamaModel(resolved, model, null, 0, specialText, threads);
 
@@ -308,11 +303,15 @@ export class LlamaModel {
     const opts = optionsObject<{ normalize?: boolean }>('options', options);
     rejectUnknown('embed options', opts, ['normalize']);
     const normalize = optionalBoolean('normalize', opts.normalize) ?? true;
-    if (this.#context === null) throw new LlamaError('VOCAB_ONLY', 'the model was loaded with vocabOnly: it cannot embed');
+    if (this.#context === null)
+      throw new LlamaError('VOCAB_ONLY', 'the model was loaded with vocabOnly: it cannot embed');
     const tokens = await this.#track(native(this.#model.tokenize(text, { addSpecial: true, parseSpecial: false })));
     if (tokens.length === 0) throw new LlamaError('INVALID_ARGUMENT', 'the text is empty (no tokens)');
     if (tokens.length > this.#contextSize) {
-      throw new LlamaError('CONTEXT_OVERFLOW', `the text has ${tokens.length} tokens, more than the context holds (${this.#contextSize})`);
+      throw new LlamaError(
+        'CONTEXT_OVERFLOW',
+        `the text has ${tokens.length} tokens, more than the context holds (${this.#contextSize})`,
+      );
     }
     this.#embedding ??= this.#track(
       native(
@@ -343,13 +342,24 @@ export class LlamaModel {
   formatChat(messages: readonly ChatMessage[], options: FormatChatOptions & { template?: string } = {}): string {
     this.#assertLive();
     const checked = checkMessages(messages);
-    const { template: given, ...formatOptions } = optionsObject<FormatChatOptions & { template?: string }>('options', options);
+    const { template: given, ...formatOptions } = optionsObject<FormatChatOptions & { template?: string }>(
+      'options',
+      options,
+    );
     const template = given ?? this.info.chatTemplate;
     if (template === undefined) {
-      throw new LlamaError('INVALID_OPTION', 'the model has no chat template: pass options.template (a Jinja template, or a name such as "chatml")');
+      throw new LlamaError(
+        'INVALID_OPTION',
+        'the model has no chat template: pass options.template (a Jinja template, or a name such as "chatml")',
+      );
     }
-    if (typeof template !== 'string' || template === '') throw new LlamaError('INVALID_OPTION', 'template must be a non-empty string');
-    return formatChat(template, checked, { bosToken: this.#specialText.bos, eosToken: this.#specialText.eos, ...formatOptions });
+    if (typeof template !== 'string' || template === '')
+      throw new LlamaError('INVALID_OPTION', 'template must be a non-empty string');
+    return formatChat(template, checked, {
+      bosToken: this.#specialText.bos,
+      eosToken: this.#specialText.eos,
+      ...formatOptions,
+    });
   }
 
   /** Answers a conversation: formats it with the model's chat template, then generates. */
@@ -369,7 +379,10 @@ export class LlamaModel {
     return this.stream(prompt, generateOptions);
   }
 
-  #chatPrompt(messages: readonly ChatMessage[], options: ChatOptions): { prompt: string; generateOptions: GenerateOptions } {
+  #chatPrompt(
+    messages: readonly ChatMessage[],
+    options: ChatOptions,
+  ): { prompt: string; generateOptions: GenerateOptions } {
     const { template, ...generateOptions } = optionsObject<ChatOptions>('options', options);
     const prompt = this.formatChat(messages, template === undefined ? {} : { template });
     // A template that writes the BOS text itself must not get a second one.
@@ -378,7 +391,10 @@ export class LlamaModel {
   }
 
   /** Checks the arguments of a generation at once, and returns how to run it. */
-  #prepare(prompt: string, options: GenerateOptions): { run: (onToken?: (chunk: TokenChunk) => void) => Promise<GenerateResult>; abort: () => void } {
+  #prepare(
+    prompt: string,
+    options: GenerateOptions,
+  ): { run: (onToken?: (chunk: TokenChunk) => void) => Promise<GenerateResult>; abort: () => void } {
     this.#assertLive();
     if (typeof prompt !== 'string') throw new LlamaError('INVALID_ARGUMENT', 'prompt must be a string');
     const parsed = parseGenerateOptions(options, this.info.vocabSize);
@@ -389,19 +405,19 @@ export class LlamaModel {
       const stopListening = onSignal(parsed.signal, token);
       this.#abortTokens.add(token);
       try {
-        const tokens = await this.#track(native(this.#model.tokenize(prompt, { addSpecial: parsed.addSpecial, parseSpecial: parsed.parseSpecial })));
-        if (tokens.length === 0) throw new LlamaError('INVALID_ARGUMENT', 'the prompt is empty (no tokens)');
-        if (tokens.length > this.#contextSize) {
-          throw new LlamaError(
-            'CONTEXT_OVERFLOW',
-            `the prompt has ${tokens.length} tokens, more than the context holds (${this.#contextSize}); load with a larger contextSize`,
-          );
-        }
-        this.#assertLive();
-        const result = await this.#track(native(context.generate({ ...parsed.request, tokens }, onToken ?? parsed.onToken ?? null, token)));
-        const output: GenerateResult = { text: result.text, tokens: Array.from(result.tokens), stopReason: result.stopReason, timings: result.timings };
+        // The prompt goes to the engine as text: it tokenizes the prompt as it admits the request,
+        // and raises the empty-prompt and CONTEXT_OVERFLOW errors.
+        const request = { ...parsed.request, prompt, addSpecial: parsed.addSpecial, parseSpecial: parsed.parseSpecial };
+        const result = await this.#track(native(context.generate(request, onToken ?? parsed.onToken ?? null, token)));
+        const output: GenerateResult = {
+          text: result.text,
+          tokens: Array.from(result.tokens),
+          stopReason: result.stopReason,
+          timings: result.timings,
+        };
         if (parsed.jsonSchema === undefined) return output;
-        const withJson: JsonGenerateResult<unknown> = { ...output, json: parseJsonOutput(result.text, parsed.jsonSchema, result.stopReason) };
+        const json: unknown = parseJsonOutput(result.text, parsed.jsonSchema, result.stopReason);
+        const withJson: JsonGenerateResult<unknown> = { ...output, json };
         return withJson;
       } finally {
         stopListening();
@@ -420,7 +436,10 @@ export class LlamaModel {
     this.#disposal ??= (async () => {
       for (const token of this.#abortTokens) token.abort();
       this.#context?.dispose();
-      this.#embedding?.then((context) => context.dispose(), () => undefined);
+      this.#embedding?.then(
+        (context) => context.dispose(),
+        () => undefined,
+      );
       this.#model.dispose();
       await Promise.allSettled([...this.#inFlight]);
     })();

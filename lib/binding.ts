@@ -4,29 +4,28 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The error codes raised by the addon (mirrors native/errors.h). */
-export type NativeErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'INVALID_OPTION'
-  | 'MODEL_NOT_FOUND'
-  | 'INVALID_MODEL_FILE'
-  | 'MODEL_LOAD_FAILED'
-  | 'CONTEXT_CREATE_FAILED'
-  | 'CONTEXT_OVERFLOW'
-  | 'TOKENIZE_FAILED'
-  | 'DECODE_FAILED'
-  | 'SAMPLER_FAILED'
-  | 'INVALID_GRAMMAR'
-  | 'INVALID_JSON_SCHEMA'
-  | 'INVALID_JSON_OUTPUT'
-  | 'MODEL_NOT_CONFIGURED'
-  | 'INVALID_INPUT'
-  | 'INVALID_OUTPUT'
-  | 'VOCAB_ONLY'
-  | 'BUSY'
-  | 'DISPOSED'
-  | 'ABORTED'
-  | 'NATIVE_ERROR';
+/** The error codes the addon raises, in the order of native/core/Errors.h (the addon's `errorCodes`). */
+export const NATIVE_ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'MODEL_LOAD_FAILED',
+  'CONTEXT_CREATE_FAILED',
+  'CONTEXT_OVERFLOW',
+  'TOKENIZE_FAILED',
+  'DECODE_FAILED',
+  'SAMPLER_FAILED',
+  'INVALID_GRAMMAR',
+  'VOCAB_ONLY',
+  'BUSY',
+  'DISPOSED',
+  'ABORTED',
+  'NATIVE_ERROR',
+] as const;
+
+/** An error code the addon raises. */
+export type NativeErrorCode = (typeof NATIVE_ERROR_CODES)[number];
+
+/** Why a generation stops, in the order of native/core/StopReason.h (the addon's `stopReasons`). */
+export const STOP_REASONS = ['eog', 'maxTokens', 'contextFull', 'abort', 'stop'] as const;
 
 /** A flag shared with in-flight native work; `abort()` makes that work stop at its next check. */
 export interface NativeAbortToken {
@@ -133,12 +132,42 @@ export interface NativeSamplingParams {
   grammarRoot?: string;
 }
 
-/** Why the native generation loop stopped. */
-export type NativeStopReason = 'eog' | 'maxTokens' | 'contextFull' | 'abort' | 'stop';
+/**
+ * Why generation stopped: an end-of-generation token (`eog`), `maxTokens`, an abort (`abort`), a
+ * stop string (`stop`), or a context with no room for the next token (`contextFull`).
+ */
+export type StopReason = (typeof STOP_REASONS)[number];
 
-/** One generation run by the native loop: the prompt tokens, sampling, the token limit and stop strings. */
+/** How long a generation took, and how much of its prompt was evaluated. */
+export interface GenerationTimings {
+  promptTokens: number;
+  /** Prompt tokens whose cache an earlier request left and this one reused (not evaluated again). */
+  reusedTokens: number;
+  promptMs: number;
+  generatedTokens: number;
+  generateMs: number;
+}
+
+/** One generated token and the text it completes, as the generation loop delivers it. */
+export interface TokenChunk {
+  token: number;
+  /** Whole UTF-8 characters only: a character split across tokens arrives with its last token. */
+  text: string;
+}
+
+/**
+ * One generation run by the native loop. The prompt is either `prompt` (text, tokenized by the
+ * engine as it admits the request) or `tokens`; sampling, the token limit and stop strings follow.
+ */
 export interface NativeGenerateRequest {
-  tokens: Int32Array | number[];
+  /** The prompt's text. */
+  prompt?: string;
+  /** Add BOS/EOS to `prompt` as the vocabulary asks (default true). */
+  addSpecial?: boolean;
+  /** Parse special-token text in `prompt` (default true). */
+  parseSpecial?: boolean;
+  /** The prompt as token ids, instead of `prompt`. */
+  tokens?: Int32Array | number[];
   maxTokens?: number;
   /** Render special/control tokens in the text. */
   special?: boolean;
@@ -151,46 +180,46 @@ export interface NativeGenerateRequest {
 export interface NativeGenerateResult {
   tokens: Int32Array;
   text: string;
-  stopReason: NativeStopReason;
-  timings: {
-    promptTokens: number;
-    /** Prompt tokens whose cache was reused from an earlier request (not evaluated again). */
-    reusedTokens: number;
-    promptMs: number;
-    generatedTokens: number;
-    generateMs: number;
-  };
-}
-
-/** One generated token and its text, as the native loop delivers it to JavaScript. */
-export interface NativeTokenChunk {
-  token: number;
-  /** Whole UTF-8 characters only: a character split across tokens arrives with its last token. */
-  text: string;
+  stopReason: StopReason;
+  timings: GenerationTimings;
 }
 
 /** A loaded llama.cpp model: vocabulary operations, metadata and contexts. */
 export interface NativeModel {
   info(): NativeModelInfo;
   tokenize(text: string, options?: { addSpecial?: boolean; parseSpecial?: boolean }): Promise<Int32Array>;
-  detokenize(tokens: Int32Array | number[], options?: { removeSpecial?: boolean; unparseSpecial?: boolean }): Promise<string>;
+  detokenize(
+    tokens: Int32Array | number[],
+    options?: { removeSpecial?: boolean; unparseSpecial?: boolean },
+  ): Promise<string>;
   tokenToPiece(tokens: Int32Array | number[], options?: { special?: boolean }): Promise<Uint8Array[]>;
   isEog(token: number): boolean;
   createContext(options?: NativeContextOptions): Promise<NativeContext>;
   /** Runs `tokens` through llama.cpp's grammar engine: how many it accepts in a row, and whether
    *  the grammar can end right after all of them. */
-  grammarMatch(grammar: string, tokens: Int32Array | number[], options?: { root?: string }): Promise<{ accepted: number; complete: boolean }>;
+  grammarMatch(
+    grammar: string,
+    tokens: Int32Array | number[],
+    options?: { root?: string },
+  ): Promise<{ accepted: number; complete: boolean }>;
   dispose(): void;
   readonly disposed: boolean;
 }
 
-/** A llama.cpp context (KV cache, thread pool) of a model: decode, sample, generate, embed, memory operations. One raw operation at a time. */
+/**
+ * A llama.cpp context (KV cache, thread pool) of a model: decode, sample, generate, embed, memory operations.
+ * One raw operation at a time.
+ */
 export interface NativeContext {
-  decode(tokens: Int32Array | number[], options?: { seqId?: number; logitsAll?: boolean }, abort?: NativeAbortToken | null): Promise<void>;
+  decode(
+    tokens: Int32Array | number[],
+    options?: { seqId?: number; logitsAll?: boolean },
+    abort?: NativeAbortToken | null,
+  ): Promise<void>;
   sample(sampler: NativeSampler, options?: { index?: number }): Promise<number>;
   generate(
     request: NativeGenerateRequest,
-    onToken?: ((chunk: NativeTokenChunk) => void) | null,
+    onToken?: ((chunk: TokenChunk) => void) | null,
     abort?: NativeAbortToken | null,
   ): Promise<NativeGenerateResult>;
   /** The embedding of `tokens` (context created with embeddings: true): pooled, L2-normalized by default. */
@@ -199,7 +228,10 @@ export interface NativeContext {
   memorySeqRemove(options?: { seqId?: number; from?: number; to?: number }): boolean;
   memorySeqPosMax(options?: { seqId?: number }): number;
   info(): NativeContextInfo;
-  /** llama.cpp's own counters for this context (llama_synchronize, then llama_perf_context): throws BUSY while an operation runs. */
+  /**
+   * llama.cpp's own counters for this context (llama_synchronize, then llama_perf_context): throws BUSY while an
+   * operation runs.
+   */
   perf(): NativeContextPerf;
   dispose(): void;
   readonly disposed: boolean;
@@ -258,7 +290,11 @@ export interface NativeAddon {
   systemInfo(): string;
   /** llama.cpp's built-in formatting of a chat for the template families it recognizes (by the
    *  template text or a name such as "chatml"); null when it does not recognize the template. */
-  applyChatTemplate(template: string, messages: ReadonlyArray<{ role: string; content: string }>, addAssistant: boolean): string | null;
+  applyChatTemplate(
+    template: string,
+    messages: ReadonlyArray<{ role: string; content: string }>,
+    addAssistant: boolean,
+  ): string | null;
   supportsGpuOffload(): boolean;
   /** Every device ggml can use (initializes the backends first, on the calling thread). */
   devices(): NativeDevice[];
@@ -274,6 +310,7 @@ export interface NativeAddon {
    *  instead of stderr; null restores stderr. */
   setLogger(logger: ((level: 'debug' | 'info' | 'warn' | 'error', message: string) => void) | null): void;
   readonly errorCodes: readonly NativeErrorCode[];
+  readonly stopReasons: readonly StopReason[];
   readonly versions: {
     llamaCpp: string;
     llamaCppCommit: string;

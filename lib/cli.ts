@@ -60,7 +60,10 @@ function readInput(path: string): string {
   try {
     return path === '-' ? readFileSync(0, 'utf8') : readFileSync(path, 'utf8');
   } catch (error) {
-    throw new CliError(`cannot read ${path === '-' ? 'standard input' : path}: ${(error as Error).message}`, EXIT.input);
+    throw new CliError(
+      `cannot read ${path === '-' ? 'standard input' : path}: ${(error as Error).message}`,
+      EXIT.input,
+    );
   }
 }
 
@@ -82,7 +85,12 @@ function modelPath(options: GlobalOptions): string {
 /** A progress bar on stderr while a model loads (only on a terminal). */
 function loadProgress(path: string): { onProgress: (fraction: number) => void; done: () => void } {
   if (!process.stderr.isTTY) return { onProgress: () => {}, done: () => {} };
-  const bar = new SingleBar({ stream: process.stderr, format: `loading ${basename(path)} [{bar}] {percentage}%`, hideCursor: true, clearOnComplete: true });
+  const bar = new SingleBar({
+    stream: process.stderr,
+    format: `loading ${basename(path)} [{bar}] {percentage}%`,
+    hideCursor: true,
+    clearOnComplete: true,
+  });
   let started = false;
   return {
     onProgress: (fraction) => {
@@ -122,7 +130,12 @@ function operationOptions(options: GlobalOptions, signal: AbortSignal) {
 }
 
 /** The job: a JobPosting JSON file, or a posting's text (parsed first). */
-async function jobFrom(path: string, ai: LocalProvider, options: GlobalOptions, signal: AbortSignal): Promise<JobPosting> {
+async function jobFrom(
+  path: string,
+  ai: LocalProvider,
+  options: GlobalOptions,
+  signal: AbortSignal,
+): Promise<JobPosting> {
   const text = readInput(path);
   try {
     return JSON.parse(text) as JobPosting;
@@ -148,7 +161,15 @@ async function loadModel(options: GlobalOptions): Promise<LlamaModel> {
 
 function describeValue(value: GgufValue): unknown {
   if (value.type === GgufValueType.ARRAY) {
-    return value.value.length > 16 ? `[${value.value.length} items]` : value.value.map((item) => (typeof item === 'object' ? describeValue(item as GgufValue) : typeof item === 'bigint' ? item.toString() : item));
+    return value.value.length > 16
+      ? `[${value.value.length} items]`
+      : value.value.map((item) =>
+          typeof item === 'object'
+            ? describeValue(item as GgufValue)
+            : typeof item === 'bigint'
+              ? item.toString()
+              : item,
+        );
   }
   return typeof value.value === 'bigint' ? value.value.toString() : value.value;
 }
@@ -156,8 +177,23 @@ function describeValue(value: GgufValue): unknown {
 function exitCodeOf(error: unknown): number {
   if (error instanceof CliError) return error.exitCode;
   if (error instanceof LlamaError) {
-    if (['MODEL_NOT_CONFIGURED', 'MODEL_NOT_FOUND', 'MODEL_LOAD_FAILED', 'INVALID_MODEL_FILE', 'CONTEXT_CREATE_FAILED', 'VOCAB_ONLY'].includes(error.code)) return EXIT.model;
-    if (['INVALID_INPUT', 'INVALID_OPTION', 'INVALID_ARGUMENT', 'INVALID_JSON_SCHEMA', 'INVALID_GRAMMAR'].includes(error.code)) return EXIT.input;
+    if (
+      [
+        'MODEL_NOT_CONFIGURED',
+        'MODEL_NOT_FOUND',
+        'MODEL_LOAD_FAILED',
+        'INVALID_MODEL_FILE',
+        'CONTEXT_CREATE_FAILED',
+        'VOCAB_ONLY',
+      ].includes(error.code)
+    )
+      return EXIT.model;
+    if (
+      ['INVALID_INPUT', 'INVALID_OPTION', 'INVALID_ARGUMENT', 'INVALID_JSON_SCHEMA', 'INVALID_GRAMMAR'].includes(
+        error.code,
+      )
+    )
+      return EXIT.input;
     if (error.code === 'ABORTED') return EXIT.interrupted;
     return EXIT.output;
   }
@@ -200,21 +236,27 @@ export function program(): Command {
       .requiredOption('-p, --profile <file>', 'candidate profile (JSON)')
       .requiredOption('-j, --job <file>', 'the job: a parsed posting (JSON) or the posting text');
 
-  withProfileAndJob('resume', 'write a resume tailored to the job').action(async (options: { profile: string; job: string }) => {
-    const { provider: ai, done } = provider(globals());
-    try {
-      const signal = interruptSignal();
-      const profile = readJson<CandidateProfile>(options.profile, 'the profile');
-      const job = await jobFrom(options.job, ai, globals(), signal);
-      print(await ai.generateResume(profile, job, operationOptions(globals(), signal)), globals());
-    } finally {
-      done();
-      await ai.unload();
-    }
-  });
+  withProfileAndJob('resume', 'write a resume tailored to the job').action(
+    async (options: { profile: string; job: string }) => {
+      const { provider: ai, done } = provider(globals());
+      try {
+        const signal = interruptSignal();
+        const profile = readJson<CandidateProfile>(options.profile, 'the profile');
+        const job = await jobFrom(options.job, ai, globals(), signal);
+        print(await ai.generateResume(profile, job, operationOptions(globals(), signal)), globals());
+      } finally {
+        done();
+        await ai.unload();
+      }
+    },
+  );
 
   withProfileAndJob('cover-letter', 'write a cover letter for the job')
-    .addOption(new Option('--tone <tone>', 'tone').choices(['professional', 'friendly', 'enthusiastic', 'concise']).default('professional'))
+    .addOption(
+      new Option('--tone <tone>', 'tone')
+        .choices(['professional', 'friendly', 'enthusiastic', 'concise'])
+        .default('professional'),
+    )
     .addOption(new Option('--length <length>', 'length').choices(['short', 'medium', 'long']).default('medium'))
     .action(async (options: { profile: string; job: string; tone: CoverLetterTone; length: CoverLetterLength }) => {
       const { provider: ai, done } = provider(globals());
@@ -222,27 +264,39 @@ export function program(): Command {
         const signal = interruptSignal();
         const profile = readJson<CandidateProfile>(options.profile, 'the profile');
         const job = await jobFrom(options.job, ai, globals(), signal);
-        print(await ai.generateCoverLetter(profile, job, { ...operationOptions(globals(), signal), tone: options.tone, length: options.length }), globals());
+        print(
+          await ai.generateCoverLetter(profile, job, {
+            ...operationOptions(globals(), signal),
+            tone: options.tone,
+            length: options.length,
+          }),
+          globals(),
+        );
       } finally {
         done();
         await ai.unload();
       }
     });
 
-  withProfileAndJob('skills', 'suggest skills to highlight or learn for the job').action(async (options: { profile: string; job: string }) => {
-    const { provider: ai, done } = provider(globals());
-    try {
-      const signal = interruptSignal();
-      const profile = readJson<CandidateProfile>(options.profile, 'the profile');
-      const job = await jobFrom(options.job, ai, globals(), signal);
-      print(await ai.suggestSkills(profile, job, operationOptions(globals(), signal)), globals());
-    } finally {
-      done();
-      await ai.unload();
-    }
-  });
+  withProfileAndJob('skills', 'suggest skills to highlight or learn for the job').action(
+    async (options: { profile: string; job: string }) => {
+      const { provider: ai, done } = provider(globals());
+      try {
+        const signal = interruptSignal();
+        const profile = readJson<CandidateProfile>(options.profile, 'the profile');
+        const job = await jobFrom(options.job, ai, globals(), signal);
+        print(await ai.suggestSkills(profile, job, operationOptions(globals(), signal)), globals());
+      } finally {
+        done();
+        await ai.unload();
+      }
+    },
+  );
 
-  const streamOrPrint = async (model: LlamaModel, run: (onToken?: (chunk: { text: string }) => void) => Promise<{ text: string }>) => {
+  const streamOrPrint = async (
+    model: LlamaModel,
+    run: (onToken?: (chunk: { text: string }) => void) => Promise<{ text: string }>,
+  ) => {
     if (globals().json) {
       print(await run(), globals());
     } else {
@@ -261,7 +315,12 @@ export function program(): Command {
       const { temperature, maxTokens } = globals();
       const signal = interruptSignal();
       await streamOrPrint(model, (onToken) =>
-        model.generate(words.join(' '), { signal, ...(temperature === undefined ? {} : { temperature }), ...(maxTokens === undefined ? {} : { maxTokens }), ...(onToken ? { onToken } : {}) }),
+        model.generate(words.join(' '), {
+          signal,
+          ...(temperature === undefined ? {} : { temperature }),
+          ...(maxTokens === undefined ? {} : { maxTokens }),
+          ...(onToken ? { onToken } : {}),
+        }),
       );
     });
 
@@ -270,12 +329,15 @@ export function program(): Command {
     .description("answer a message with the model's chat template")
     .argument('<message...>', 'the user message')
     .option('-s, --system <text>', 'a system message')
-    .option('--template <template>', 'a chat template name (chatml, llama3, …) or Jinja text, instead of the model\'s')
+    .option('--template <template>', "a chat template name (chatml, llama3, …) or Jinja text, instead of the model's")
     .action(async (words: string[], options: { system?: string; template?: string }) => {
       const model = await loadModel(globals());
       const { temperature, maxTokens } = globals();
       const signal = interruptSignal();
-      const messages = [...(options.system ? [{ role: 'system', content: options.system }] : []), { role: 'user', content: words.join(' ') }];
+      const messages = [
+        ...(options.system ? [{ role: 'system', content: options.system }] : []),
+        { role: 'user', content: words.join(' ') },
+      ];
       await streamOrPrint(model, (onToken) =>
         model.chat(messages, {
           signal,
@@ -313,8 +375,11 @@ export function program(): Command {
         return;
       }
       const lines = [
-        `${basename(path)}: GGUF v${summary.version}, ${String(summary.architecture ?? 'unknown architecture')}${summary.name ? ` (${String(summary.name)})` : ''}`,
-        `${(parameters / 1e6).toFixed(2)} M parameters in ${summary.tensors} tensors, ${(summary.bytes / 2 ** 20).toFixed(1)} MiB`,
+        `${basename(path)}: GGUF v${summary.version}, ` +
+          `${String(summary.architecture ?? 'unknown architecture')}` +
+          `${summary.name ? ` (${String(summary.name)})` : ''}`,
+        `${(parameters / 1e6).toFixed(2)} M parameters in ${summary.tensors} tensors, ` +
+          `${(summary.bytes / 2 ** 20).toFixed(1)} MiB`,
         `chat template: ${summary.chatTemplate ? 'yes' : 'no'}`,
         '',
         ...Object.entries(metadata)
@@ -332,10 +397,12 @@ async function main(): Promise<void> {
     await program().parseAsync(process.argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      process.exitCode = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : EXIT.usage;
+      process.exitCode =
+        error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : EXIT.usage;
       return;
     }
-    const message = error instanceof LlamaError && error.code === 'MODEL_NOT_CONFIGURED' ? NO_MODEL_HELP : (error as Error).message;
+    const message =
+      error instanceof LlamaError && error.code === 'MODEL_NOT_CONFIGURED' ? NO_MODEL_HELP : (error as Error).message;
     process.stderr.write(`llama-napi: ${message}\n`);
     process.exitCode = exitCodeOf(error);
   }

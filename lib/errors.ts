@@ -1,31 +1,16 @@
-// LlamaError: the one error class of the library, with a string `code` from one list shared
-// with the addon (native/errors.h).
-import type { NativeErrorCode } from './binding.js';
+// LlamaError: the one error class of the library, with a string `code`: the codes the addon raises
+// (NATIVE_ERROR_CODES, the list of native/core/Errors.h) and those only TypeScript raises.
+import { NATIVE_ERROR_CODES } from './binding.js';
 
 /** Every code a LlamaError can carry. */
 export const LLAMA_ERROR_CODES = [
-  'INVALID_ARGUMENT',
+  ...NATIVE_ERROR_CODES,
   'INVALID_OPTION',
   'MODEL_NOT_FOUND',
   'INVALID_MODEL_FILE',
-  'MODEL_LOAD_FAILED',
-  'CONTEXT_CREATE_FAILED',
-  'CONTEXT_OVERFLOW',
-  'TOKENIZE_FAILED',
-  'DECODE_FAILED',
-  'SAMPLER_FAILED',
-  'INVALID_GRAMMAR',
   'INVALID_JSON_SCHEMA',
   'INVALID_JSON_OUTPUT',
-  'MODEL_NOT_CONFIGURED',
-  'INVALID_INPUT',
-  'INVALID_OUTPUT',
-  'VOCAB_ONLY',
-  'BUSY',
-  'DISPOSED',
-  'ABORTED',
-  'NATIVE_ERROR',
-] as const satisfies readonly NativeErrorCode[];
+] as const;
 
 /**
  * Why an operation failed:
@@ -38,23 +23,27 @@ export const LLAMA_ERROR_CODES = [
  * - `INVALID_JSON_OUTPUT`: output that does not parse or validate (e.g. cut off by maxTokens);
  * - `VOCAB_ONLY`: generation on a model loaded with `vocabOnly`;
  * - `DISPOSED`: a call after (or during) `dispose()`; `BUSY`: raw-API misuse (one operation per context);
- * - `ABORTED`: an AbortSignal fired; `NATIVE_ERROR`: an unexpected failure inside llama.cpp;
- * - `MODEL_NOT_CONFIGURED`, `INVALID_INPUT`, `INVALID_OUTPUT`: the AI provider's (see AiProviderError).
+ * - `ABORTED`: an AbortSignal fired; `NATIVE_ERROR`: an unexpected failure inside llama.cpp.
+ *
+ * The job-application provider's errors are a subclass with codes of their own (AiProviderError).
  */
 export type LlamaErrorCode = (typeof LLAMA_ERROR_CODES)[number];
 
-/** The error every llama-napi operation rejects or throws with. */
-export class LlamaError extends Error {
+/**
+ * The error every llama-napi operation rejects or throws with. `Code` is the list its `code` comes
+ * from: {@link LlamaErrorCode}, or a subclass's own (AiProviderError's).
+ */
+export class LlamaError<Code extends string = LlamaErrorCode> extends Error {
   override readonly name: string = 'LlamaError';
-  readonly code: LlamaErrorCode;
+  readonly code: Code;
 
-  constructor(code: LlamaErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: NoInfer<Code>, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
   }
 }
 
-const knownCodes = new Set<string>(LLAMA_ERROR_CODES);
+const nativeCodes = new Set<string>(NATIVE_ERROR_CODES);
 
 /**
  * Re-creates an error raised by the addon as a LlamaError at the caller's site (so the stack
@@ -64,7 +53,9 @@ export function fromNative(error: unknown): unknown {
   if (error instanceof LlamaError) return error;
   if (error instanceof Error) {
     const code: unknown = (error as Error & { code?: unknown }).code;
-    if (typeof code === 'string' && knownCodes.has(code)) return new LlamaError(code as LlamaErrorCode, error.message, { cause: error });
+    if (typeof code === 'string' && nativeCodes.has(code)) {
+      return new LlamaError(code as LlamaErrorCode, error.message, { cause: error });
+    }
   }
   return error;
 }
@@ -76,7 +67,8 @@ export function invalidOption(name: string, expected: string, value: unknown): n
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined)
+    return String(value);
   if (Array.isArray(value)) return 'an array';
   return typeof value;
 }

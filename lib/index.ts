@@ -3,14 +3,18 @@ export {
   LlamaModel,
   type ChatOptions,
   type DetokenizeOptions,
-  type GenerateResult,
-  type JsonGenerateResult,
   type LoadOptions,
   type ModelInfo,
-  type StopReason,
   type TokenizeOptions,
 } from './LlamaModel.js';
-export type { GenerateOptions, SamplingOptions, TokenChunk } from './generation/options.js';
+export type { GenerateOptions, SamplingOptions } from './generation/generate-options.js';
+export type {
+  GenerateResult,
+  GenerationTimings,
+  JsonGenerateResult,
+  StopReason,
+  TokenChunk,
+} from './generation/result.js';
 export { TokenStream } from './generation/stream.js';
 export { formatChat, type ChatMessage, type FormatChatOptions } from './generation/chat.js';
 export { jsonSchemaToGrammar, type JsonSchema } from './generation/json-schema.js';

@@ -19,7 +19,10 @@ const RANKS = { debug: 0, info: 1, warn: 3, error: 4, none: 5 } as const;
  */
 export function setLogLevel(level: LogLevel): void {
   if (typeof level !== 'string' || !Object.hasOwn(RANKS, level)) {
-    throw new LlamaError('INVALID_ARGUMENT', `logLevel must be one of ${Object.keys(RANKS).join(', ')}; got ${String(level)}`);
+    throw new LlamaError(
+      'INVALID_ARGUMENT',
+      `logLevel must be one of ${Object.keys(RANKS).join(', ')}; got ${String(level)}`,
+    );
   }
   addon().setLogLevel(RANKS[level]);
 }
@@ -53,7 +56,10 @@ export function setLogger(logger: Logger | null): void {
     } catch (error) {
       if (!warned) {
         warned = true;
-        process.emitWarning(`llama-napi: the logger threw (${error instanceof Error ? error.message : String(error)}); its errors are ignored`);
+        process.emitWarning(
+          `llama-napi: the logger threw (${error instanceof Error ? error.message : String(error)}); ` +
+            'its errors are ignored',
+        );
       }
     }
   });

@@ -2,6 +2,8 @@
 // Each handle (Model, Context, Sampler) has one owner; every method that does real work returns a
 // Promise run on the thread pool; errors carry a `code` (see LlamaError).
 import { addon, type NativeAddon } from './binding.js';
+
+export { NATIVE_ERROR_CODES, STOP_REASONS } from './binding.js';
 import { checkModelFile } from './gguf/check-file.js';
 
 export type {
@@ -21,8 +23,9 @@ export type {
   NativeSampler,
   NativeSamplingParams,
   NativeSpecialTokens,
-  NativeStopReason,
-  NativeTokenChunk,
+  StopReason,
+  TokenChunk,
+  GenerationTimings,
 } from './binding.js';
 
 let guarded: NativeAddon | undefined;

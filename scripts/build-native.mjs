@@ -39,7 +39,10 @@ cmakeJsBuild(join(root, 'build'), {
   target,
   env,
 });
-console.error(`[llama-napi] native build${target ? ` (${target})` : ''} finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.error(
+  `[llama-napi] native build${target ? ` (${target})` : ''} ` +
+    `finished in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);
 
 if (root.split(sep).includes('node_modules') && !target) {
   // A user's install: keep build/<config>/*.node, drop the object files and CMake's state.

@@ -32,8 +32,10 @@ if (!existsSync(join(buildDir, 'CMakeCache.txt'))) {
   execFileSync(
     'cmake',
     [
-      '-S', sources,
-      '-B', buildDir,
+      '-S',
+      sources,
+      '-B',
+      buildDir,
       ...generator,
       '-DCMAKE_BUILD_TYPE=Release',
       '-DBUILD_SHARED_LIBS=OFF',
@@ -50,5 +52,7 @@ if (!existsSync(join(buildDir, 'CMakeCache.txt'))) {
 }
 const started = Date.now();
 execFileSync('cmake', ['--build', buildDir, '--target', ...targets, '--parallel'], quiet);
-console.error(`[llama-napi] oracle build (${targets.join(', ')}) finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.error(
+  `[llama-napi] oracle build (${targets.join(', ')}) finished in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);
 process.stdout.write(`${join(buildDir, 'bin')}\n`);

@@ -25,12 +25,23 @@ export function llamaCppDir() {
  * (scripts/gpu-options.mjs gives them), `target` builds that target only; `quiet` drops the
  * compiler's progress (stdout), keeping its errors.
  */
-export function cmakeJsBuild(out, { defines = {}, args = [], config = 'Release', target, env = process.env, quiet = false } = {}) {
+export function cmakeJsBuild(
+  out,
+  { defines = {}, args = [], config = 'Release', target, env = process.env, quiet = false } = {},
+) {
   const cmakeJs = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
   execFileSync(
     process.execPath,
     [
-      cmakeJs, 'build', '--directory', root, '--out', out, '--config', config, `--CDLLAMA_CPP_DIR=${llamaCppDir()}`,
+      cmakeJs,
+      'build',
+      '--directory',
+      root,
+      '--out',
+      out,
+      '--config',
+      config,
+      `--CDLLAMA_CPP_DIR=${llamaCppDir()}`,
       ...Object.entries(defines).map(([name, value]) => `--CD${name}=${value}`),
       ...args,
       ...(target ? ['--target', target] : []),

@@ -19,7 +19,10 @@ export function gpuBuildOptions(gpu, env = process.env, defaultArchs = undefined
   const cublas = env.LLAMA_NAPI_CUBLAS_DIR;
   if (cublas) {
     const lib = join(cublas, 'lib');
-    args.push(`--CDCUDA_cublas_LIBRARY=${join(lib, 'libcublas.so')}`, `--CDCUDA_cublasLt_LIBRARY=${join(lib, 'libcublasLt.so')}`);
+    args.push(
+      `--CDCUDA_cublas_LIBRARY=${join(lib, 'libcublas.so')}`,
+      `--CDCUDA_cublasLt_LIBRARY=${join(lib, 'libcublasLt.so')}`,
+    );
     buildEnv.CPATH = [join(cublas, 'include'), env.CPATH].filter(Boolean).join(':');
     buildEnv.LIBRARY_PATH = [lib, env.LIBRARY_PATH].filter(Boolean).join(':');
     buildEnv.LD_LIBRARY_PATH = [lib, env.LD_LIBRARY_PATH].filter(Boolean).join(':');

@@ -16,10 +16,14 @@ const wantsSource = truthy(process.env.LLAMA_NAPI_FROM_SOURCE) || gpu !== 'off';
 /** True when node-gyp-build finds a binary (prebuilt or built earlier) that loads here. */
 function binaryLoads() {
   const nodeGypBuild = createRequire(join(root, 'package.json')).resolve('node-gyp-build');
-  const probe = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(nodeGypBuild)})(${JSON.stringify(root)})`], {
-    stdio: 'ignore',
-    env: { ...process.env, LLAMA_NAPI_LOG_LEVEL: 'none' },
-  });
+  const probe = spawnSync(
+    process.execPath,
+    ['-e', `require(${JSON.stringify(nodeGypBuild)})(${JSON.stringify(root)})`],
+    {
+      stdio: 'ignore',
+      env: { ...process.env, LLAMA_NAPI_LOG_LEVEL: 'none' },
+    },
+  );
   return probe.status === 0;
 }
 

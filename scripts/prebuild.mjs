@@ -26,8 +26,20 @@ try {
   const prebuildify = join(dirname(require.resolve('prebuildify/package.json')), 'bin.js');
   const run = spawnSync(
     process.execPath,
-    [prebuildify, '--napi', '--strip', '--tag-libc', '--name', 'llama-napi', '--node-gyp', join(root, 'scripts', 'prebuild-shim.mjs'),
-      '--cache', join(root, 'build-variants', 'prebuildify-cache'), '--out', root],
+    [
+      prebuildify,
+      '--napi',
+      '--strip',
+      '--tag-libc',
+      '--name',
+      'llama-napi',
+      '--node-gyp',
+      join(root, 'scripts', 'prebuild-shim.mjs'),
+      '--cache',
+      join(root, 'build-variants', 'prebuildify-cache'),
+      '--out',
+      root,
+    ],
     { cwd: root, stdio: 'inherit' },
   );
   status = run.status ?? 1;
@@ -42,5 +54,6 @@ if (status !== 0) {
 let bytes = 0;
 for (const file of readdirSync(outDir)) bytes += statSync(join(outDir, file)).size;
 console.error(
-  `[llama-napi] ${outDir}: ${readdirSync(outDir).length} files, ${(bytes / 1048576).toFixed(1)} MiB, in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  `[llama-napi] ${outDir}: ${readdirSync(outDir).length} files, ${(bytes / 1048576).toFixed(1)} MiB, ` +
+    `in ${((Date.now() - started) / 1000).toFixed(0)} s`,
 );

@@ -17,10 +17,10 @@ const out = join(root, 'build-variants', 'sanitize');
 const addon = join(out, 'Release', 'llama_napi.node');
 
 // Built once (~10 minutes on 2 cores), then brought up to date incrementally on every run.
-{
-  console.error(existsSync(addon) ? '[sanitize] updating the sanitizer build…' : '[sanitize] building the sanitizer variant (once)…');
-  cmakeJsBuild(out, { defines: { LLAMA_NAPI_SANITIZE: 'ON' }, quiet: true });
-}
+console.error(
+  existsSync(addon) ? '[sanitize] updating the sanitizer build…' : '[sanitize] building the sanitizer variant (once)…',
+);
+cmakeJsBuild(out, { defines: { LLAMA_NAPI_SANITIZE: 'ON' }, quiet: true });
 
 const runtime = (name) => execFileSync('gcc', [`-print-file-name=${name}`], { encoding: 'utf8' }).trim();
 const env = {
@@ -31,9 +31,17 @@ const env = {
   UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1',
 };
 const filters = process.argv.slice(2);
-const run = spawnSync(process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...(filters.length > 0 ? filters : ['test/native', 'test/e2e'])], {
-  cwd: root,
-  env,
-  stdio: 'inherit',
-});
+const run = spawnSync(
+  process.execPath,
+  [
+    join(root, 'node_modules', 'vitest', 'vitest.mjs'),
+    'run',
+    ...(filters.length > 0 ? filters : ['test/addon', 'test/cli', 'test/provider', 'test/e2e']),
+  ],
+  {
+    cwd: root,
+    env,
+    stdio: 'inherit',
+  },
+);
 process.exit(run.status ?? 1);

@@ -48,7 +48,10 @@ async function phase(name, count, step) {
   const middle = mean(steady.slice(third, 2 * third));
   const last = mean(steady.slice(-third));
   const drift = Math.abs(last - middle) / middle;
-  console.log(`${name}: ${count} in ${seconds.toFixed(1)} s; RSS ${samples.map((v) => v.toFixed(0)).join(' ')} MiB; drift after warm-up ${(drift * 100).toFixed(1)}%`);
+  console.log(
+    `${name}: ${count} in ${seconds.toFixed(1)} s; RSS ${samples.map((v) => v.toFixed(0)).join(' ')} MiB; ` +
+      `drift after warm-up ${(drift * 100).toFixed(1)}%`,
+  );
   return drift;
 }
 

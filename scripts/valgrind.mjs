@@ -48,7 +48,16 @@ const xml = join(work, 'memcheck.xml');
 const started = Date.now();
 const run = spawnSync(
   'valgrind',
-  ['--tool=memcheck', '--leak-check=full', '--xml=yes', `--xml-file=${xml}`, '--num-callers=30', process.execPath, '--jitless', script],
+  [
+    '--tool=memcheck',
+    '--leak-check=full',
+    '--xml=yes',
+    `--xml-file=${xml}`,
+    '--num-callers=30',
+    process.execPath,
+    '--jitless',
+    script,
+  ],
   { encoding: 'utf8', env: { ...process.env, LLAMA_NAPI_LOG_LEVEL: 'error' }, maxBuffer: 1 << 26 },
 );
 const seconds = ((Date.now() - started) / 1000).toFixed(0);

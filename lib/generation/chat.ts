@@ -12,7 +12,10 @@ export interface ChatMessage {
   content: string;
 }
 
-/** Options of formatChat(): whether to open the assistant's turn, which engine formats, and the special tokens' text. */
+/**
+ * Options of formatChat(): whether to open the assistant's turn, which engine formats, and the special tokens'
+ * text.
+ */
 export interface FormatChatOptions {
   /** Add the opening of the assistant's turn (default true). */
   addGenerationPrompt?: boolean;
@@ -25,9 +28,16 @@ export interface FormatChatOptions {
 
 /** Checks a conversation's shape; throws INVALID_ARGUMENT. */
 export function checkMessages(messages: unknown): ChatMessage[] {
-  if (!Array.isArray(messages) || messages.length === 0) throw new LlamaError('INVALID_ARGUMENT', 'messages must be a non-empty array of { role, content }');
+  if (!Array.isArray(messages) || messages.length === 0)
+    throw new LlamaError('INVALID_ARGUMENT', 'messages must be a non-empty array of { role, content }');
   return messages.map((message, i) => {
-    if (message === null || typeof message !== 'object' || typeof message.role !== 'string' || message.role === '' || typeof message.content !== 'string') {
+    if (
+      message === null ||
+      typeof message !== 'object' ||
+      typeof message.role !== 'string' ||
+      message.role === '' ||
+      typeof message.content !== 'string'
+    ) {
       throw new LlamaError('INVALID_ARGUMENT', `messages[${i}] must be { role: string, content: string }`);
     }
     return { role: message.role, content: message.content };
@@ -35,13 +45,18 @@ export function checkMessages(messages: unknown): ChatMessage[] {
 }
 
 /** Formats `messages` with `template` (a Jinja chat template, or a llama.cpp template name such as "chatml"). */
-export function formatChat(template: string, messages: readonly ChatMessage[], options: FormatChatOptions = {}): string {
+export function formatChat(
+  template: string,
+  messages: readonly ChatMessage[],
+  options: FormatChatOptions = {},
+): string {
   const addGenerationPrompt = options.addGenerationPrompt ?? true;
   const engine = options.engine ?? 'auto';
   if (engine !== 'jinja') {
     const formatted = addon().applyChatTemplate(template, messages, addGenerationPrompt);
     if (formatted !== null) return formatted;
-    if (engine === 'llama.cpp') throw new LlamaError('INVALID_OPTION', 'llama.cpp does not recognize this chat template');
+    if (engine === 'llama.cpp')
+      throw new LlamaError('INVALID_OPTION', 'llama.cpp does not recognize this chat template');
   }
   const compiled = compile(template);
   const render = (conversation: readonly ChatMessage[]) =>
@@ -60,12 +75,18 @@ export function formatChat(template: string, messages: readonly ChatMessage[], o
     conversation =
       first === -1
         ? [{ role: 'user', content: system.content }, ...rest]
-        : rest.map((message, i) => (i === first ? { role: 'user', content: `${system.content}\n${message.content}` } : message));
+        : rest.map((message, i) =>
+            i === first ? { role: 'user', content: `${system.content}\n${message.content}` } : message,
+          );
   }
   try {
     return render(conversation);
   } catch (error) {
-    throw new LlamaError('INVALID_ARGUMENT', `the chat template refused the conversation: ${(error as Error).message}`, { cause: error });
+    throw new LlamaError(
+      'INVALID_ARGUMENT',
+      `the chat template refused the conversation: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 
@@ -77,7 +98,9 @@ function compile(template: string): Template {
     try {
       compiled = new Template(template);
     } catch (error) {
-      throw new LlamaError('INVALID_OPTION', `the chat template does not parse: ${(error as Error).message}`, { cause: error });
+      throw new LlamaError('INVALID_OPTION', `the chat template does not parse: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     if (compiledTemplates.size > 64) compiledTemplates.clear();
     compiledTemplates.set(template, compiled);
@@ -94,7 +117,15 @@ function supportsSystemRole(template: Template): boolean {
     const marker = '<<llama-napi system probe>>';
     try {
       supported = template
-        .render({ messages: [{ role: 'system', content: marker }, { role: 'user', content: 'hi' }], add_generation_prompt: true, bos_token: '', eos_token: '' })
+        .render({
+          messages: [
+            { role: 'system', content: marker },
+            { role: 'user', content: 'hi' },
+          ],
+          add_generation_prompt: true,
+          bos_token: '',
+          eos_token: '',
+        })
         .includes(marker);
     } catch {
       supported = false;

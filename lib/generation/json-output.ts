@@ -34,7 +34,9 @@ export function prepareValidator(schema: JsonSchema): void {
   try {
     validator(schema);
   } catch (error) {
-    throw new LlamaError('INVALID_JSON_SCHEMA', `the schema is not valid JSON Schema: ${(error as Error).message}`, { cause: error });
+    throw new LlamaError('INVALID_JSON_SCHEMA', `the schema is not valid JSON Schema: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -45,11 +47,16 @@ export function parseJsonOutput<T>(text: string, schema: JsonSchema, stopReason:
     value = JSON.parse(text);
   } catch (error) {
     const why = stopReason === 'eog' ? 'does not parse' : `stopped (${stopReason}) before the JSON was complete`;
-    throw new LlamaError('INVALID_JSON_OUTPUT', `the output ${why}: ${JSON.stringify(text.slice(0, 200))}`, { cause: error });
+    throw new LlamaError('INVALID_JSON_OUTPUT', `the output ${why}: ${JSON.stringify(text.slice(0, 200))}`, {
+      cause: error,
+    });
   }
   const validate = validator(schema);
   if (!validate(value)) {
-    throw new LlamaError('INVALID_JSON_OUTPUT', `the output does not match the schema: ${ajv?.errorsText(validate.errors)}`);
+    throw new LlamaError(
+      'INVALID_JSON_OUTPUT',
+      `the output does not match the schema: ${ajv?.errorsText(validate.errors)}`,
+    );
   }
   return value as T;
 }

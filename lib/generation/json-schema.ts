@@ -13,19 +13,53 @@
 // place in the document ($defs, definitions, JSON pointers), recursive too. Annotations (title,
 // description, default, examples, $comment, …) are ignored. Anything else is an error, never
 // silently dropped.
-import { LlamaError } from '../errors.js';
+import { classChar, fail, gbnfLiteral, repeat } from './gbnf.js';
+import { patternToGrammar } from './pattern-grammar.js';
 
 /** A JSON Schema document (draft 2020-12 keywords; see jsonSchemaToGrammar for the supported subset). */
 export type JsonSchema = boolean | { [keyword: string]: unknown };
 
 const ANNOTATIONS = new Set([
-  '$schema', '$id', '$comment', '$anchor', 'title', 'description', 'default', 'examples', 'deprecated', 'readOnly',
-  'writeOnly', '$defs', 'definitions', 'contentMediaType', 'contentEncoding',
+  '$schema',
+  '$id',
+  '$comment',
+  '$anchor',
+  'title',
+  'description',
+  'default',
+  'examples',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+  '$defs',
+  'definitions',
+  'contentMediaType',
+  'contentEncoding',
 ]);
 const SUPPORTED = new Set([
-  ...ANNOTATIONS, 'type', 'enum', 'const', '$ref', 'anyOf', 'oneOf', 'allOf', 'properties', 'required',
-  'additionalProperties', 'items', 'prefixItems', 'minItems', 'maxItems', 'minLength', 'maxLength', 'pattern', 'format',
-  'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum',
+  ...ANNOTATIONS,
+  'type',
+  'enum',
+  'const',
+  '$ref',
+  'anyOf',
+  'oneOf',
+  'allOf',
+  'properties',
+  'required',
+  'additionalProperties',
+  'items',
+  'prefixItems',
+  'minItems',
+  'maxItems',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'format',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
 ]);
 const FORMATS = ['date', 'time', 'date-time', 'uuid', 'email'] as const;
 const MAX_DIGITS = 16;
@@ -38,24 +72,41 @@ const PRIMITIVES: Record<string, { body: string; uses: string[] }> = {
   string: { body: '"\\"" char* "\\""', uses: ['char'] },
   'integral-part': { body: `[0] | [1-9] [0-9]{0,${MAX_DIGITS - 1}}`, uses: [] },
   'decimal-part': { body: `[0-9]{1,${MAX_DIGITS}}`, uses: [] },
-  number: { body: '("-"? integral-part) ("." decimal-part)? ([eE] [-+]? integral-part)?', uses: ['integral-part', 'decimal-part'] },
-  'nonnegative-number': { body: 'integral-part ("." decimal-part)? ([eE] [-+]? integral-part)?', uses: ['integral-part', 'decimal-part'] },
+  number: {
+    body: '("-"? integral-part) ("." decimal-part)? ([eE] [-+]? integral-part)?',
+    uses: ['integral-part', 'decimal-part'],
+  },
+  'nonnegative-number': {
+    body: 'integral-part ("." decimal-part)? ([eE] [-+]? integral-part)?',
+    uses: ['integral-part', 'decimal-part'],
+  },
   integer: { body: '("-"? integral-part)', uses: ['integral-part'] },
   boolean: { body: '("true" | "false")', uses: [] },
   null: { body: '"null"', uses: [] },
-  value: { body: 'object | array | string | number | boolean | null', uses: ['object', 'array', 'string', 'number', 'boolean', 'null'] },
-  object: { body: '"{" space ( string ":" space value ("," space string ":" space value)* )? space "}"', uses: ['space', 'string', 'value'] },
+  value: {
+    body: 'object | array | string | number | boolean | null',
+    uses: ['object', 'array', 'string', 'number', 'boolean', 'null'],
+  },
+  object: {
+    body: '"{" space ( string ":" space value ("," space string ":" space value)* )? space "}"',
+    uses: ['space', 'string', 'value'],
+  },
   array: { body: '"[" space ( value ("," space value)* )? space "]"', uses: ['space', 'value'] },
   date: { body: '[0-9]{4} "-" ( "0" [1-9] | "1" [0-2] ) "-" ( "0" [1-9] | [1-2] [0-9] | "3" [0-1] )', uses: [] },
   time: {
-    body: '([01] [0-9] | "2" [0-3]) ":" [0-5] [0-9] ":" [0-5] [0-9] ( "." [0-9]{3} )? ( "Z" | ( "+" | "-" ) ( [01] [0-9] | "2" [0-3] ) ":" [0-5] [0-9] )',
+    body:
+      '([01] [0-9] | "2" [0-3]) ":" [0-5] [0-9] ":" [0-5] [0-9] ( "." [0-9]{3} )? ' +
+      '( "Z" | ( "+" | "-" ) ( [01] [0-9] | "2" [0-3] ) ":" [0-5] [0-9] )',
     uses: [],
   },
   'date-time': { body: 'date "T" time', uses: ['date', 'time'] },
   'date-string': { body: '"\\"" date "\\""', uses: ['date'] },
   'time-string': { body: '"\\"" time "\\""', uses: ['time'] },
   'date-time-string': { body: '"\\"" date-time "\\""', uses: ['date-time'] },
-  'uuid-string': { body: '"\\"" [0-9a-fA-F]{8} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{12} "\\""', uses: [] },
+  'uuid-string': {
+    body: '"\\"" [0-9a-fA-F]{8} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{12} "\\""',
+    uses: [],
+  },
   'email-label': { body: '[A-Za-z0-9] ([A-Za-z0-9-]{0,61} [A-Za-z0-9])?', uses: [] },
   'email-string': {
     body: '"\\"" email-atom ("." email-atom){0,8} "@" email-label ("." email-label){1,8} "\\""',
@@ -64,41 +115,10 @@ const PRIMITIVES: Record<string, { body: string; uses: string[] }> = {
   'email-atom': { body: "[A-Za-z0-9!#$%&'*+/=?\\x5E_`{|}~\\-]{1,64}", uses: [] },
 };
 
-function fail(message: string): never {
-  throw new LlamaError('INVALID_JSON_SCHEMA', message);
-}
-
-/** A GBNF string literal. */
-export function gbnfLiteral(text: string): string {
-  let out = '"';
-  for (const ch of text) {
-    const code = ch.codePointAt(0) ?? 0;
-    if (ch === '"') out += '\\"';
-    else if (ch === '\\') out += '\\\\';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return `${out}"`;
-}
-
-/** A character for use inside a GBNF [class]. */
-function classChar(ch: string): string {
-  const code = ch.codePointAt(0) ?? 0;
-  if (ch === ']' || ch === '[' || ch === '-' || ch === '\\') return `\\${ch}`;
-  if (ch === '^') return '\\x5E'; // GBNF has no \^ escape
-  if (ch === '\n') return '\\n';
-  if (ch === '\r') return '\\r';
-  if (ch === '\t') return '\\t';
-  if (code < 0x20 || code === 0x7f) return `\\x${code.toString(16).padStart(2, '0')}`;
-  return ch;
-}
-
 type SchemaObject = { [keyword: string]: unknown };
 
-const isObject = (value: unknown): value is SchemaObject => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: unknown): value is SchemaObject =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /** The converter: named rules, refs resolved once each, primitives added on use. */
 class Converter {
@@ -137,7 +157,8 @@ class Converter {
 
   /** A rule name or a parenthesized expression matching `schema`. */
   visit(schema: unknown, name: string): string {
-    if (schema === true || (isObject(schema) && Object.keys(schema).every((k) => ANNOTATIONS.has(k)))) return this.use('value');
+    if (schema === true || (isObject(schema) && Object.keys(schema).every((k) => ANNOTATIONS.has(k))))
+      return this.use('value');
     if (schema === false) fail(`${name}: the schema false allows no value`);
     if (!isObject(schema)) fail(`${name}: a schema must be an object or a boolean`);
     for (const keyword of Object.keys(schema)) {
@@ -158,10 +179,14 @@ class Converter {
     for (const keyword of ['anyOf', 'oneOf'] as const) {
       const alternatives = schema[keyword];
       if (alternatives !== undefined) {
-        if (!Array.isArray(alternatives) || alternatives.length === 0) fail(`${name}: ${keyword} must be a non-empty array`);
+        if (!Array.isArray(alternatives) || alternatives.length === 0)
+          fail(`${name}: ${keyword} must be a non-empty array`);
         const extra = Object.keys(schema).filter((k) => k !== keyword && k !== 'type' && !ANNOTATIONS.has(k));
         if (extra.length > 0) fail(`${name}: ${keyword} next to ${extra.join(', ')} is not supported`);
-        return this.define(name, alternatives.map((alternative, i) => this.named(alternative, `${name}-${i}`)).join(' | '));
+        return this.define(
+          name,
+          alternatives.map((alternative, i) => this.named(alternative, `${name}-${i}`)).join(' | '),
+        );
       }
     }
     if (schema.allOf !== undefined) return this.visit(this.mergeAllOf(schema, name), name);
@@ -170,7 +195,10 @@ class Converter {
     if (Array.isArray(type)) {
       if (type.length === 0) fail(`${name}: type must not be empty`);
       const { type: _, ...rest } = schema;
-      return this.define(name, type.map((t, i) => this.named({ ...rest, type: t }, `${name}-${String(t)}-${i}`)).join(' | '));
+      return this.define(
+        name,
+        type.map((t, i) => this.named({ ...rest, type: t }, `${name}-${String(t)}-${i}`)).join(' | '),
+      );
     }
     const inferred =
       type ??
@@ -262,7 +290,11 @@ class Converter {
         enumValues = enumValues === undefined ? values : enumValues.filter((value) => values.includes(value));
       }
       for (const [keyword, value] of Object.entries(node)) {
-        if (['allOf', 'anyOf', 'oneOf', 'properties', 'required', 'enum', '$ref'].includes(keyword) || ANNOTATIONS.has(keyword)) continue;
+        if (
+          ['allOf', 'anyOf', 'oneOf', 'properties', 'required', 'enum', '$ref'].includes(keyword) ||
+          ANNOTATIONS.has(keyword)
+        )
+          continue;
         if (keyword in merged && JSON.stringify(merged[keyword]) !== JSON.stringify(value)) {
           if (keyword === 'additionalProperties' && (merged[keyword] === false || value === false)) {
             merged[keyword] = false;
@@ -287,14 +319,17 @@ class Converter {
   private stringRule(schema: SchemaObject, name: string): string {
     const { format, pattern, minLength, maxLength } = schema;
     if (format !== undefined) {
-      if (pattern !== undefined || minLength !== undefined || maxLength !== undefined) fail(`${name}: format with pattern or lengths is not supported`);
-      if (!FORMATS.includes(format as (typeof FORMATS)[number])) fail(`${name}: format "${String(format)}" is not supported (supported: ${FORMATS.join(', ')})`);
+      if (pattern !== undefined || minLength !== undefined || maxLength !== undefined)
+        fail(`${name}: format with pattern or lengths is not supported`);
+      if (!FORMATS.includes(format as (typeof FORMATS)[number]))
+        fail(`${name}: format "${String(format)}" is not supported (supported: ${FORMATS.join(', ')})`);
       return this.use(`${String(format)}-string`);
     }
     if (pattern !== undefined) {
       if (typeof pattern !== 'string') fail(`${name}: pattern must be a string`);
-      if (minLength !== undefined || maxLength !== undefined) fail(`${name}: pattern with minLength/maxLength is not supported`);
-      return this.define(name, `"\\"" ${new PatternConverter(pattern, name).convert()} "\\""`);
+      if (minLength !== undefined || maxLength !== undefined)
+        fail(`${name}: pattern with minLength/maxLength is not supported`);
+      return this.define(name, `"\\"" ${patternToGrammar(pattern, name)} "\\""`);
     }
     const min = lengthBound(minLength, 'minLength', name) ?? 0;
     const max = lengthBound(maxLength, 'maxLength', name);
@@ -313,7 +348,8 @@ class Converter {
     if (min !== undefined) min = Math.ceil(min);
     if (max !== undefined) max = Math.floor(max);
     if (min === undefined && max === undefined) return this.use('integer');
-    if (min !== undefined && max !== undefined && max < min) fail(`${name}: no integer lies between minimum and maximum`);
+    if (min !== undefined && max !== undefined && max < min)
+      fail(`${name}: no integer lies between minimum and maximum`);
     return `(${integerRange(min ?? -Infinity, max ?? Infinity)})`;
   }
 
@@ -331,11 +367,12 @@ class Converter {
     if (!isObject(properties)) fail(`${name}: properties must be an object`);
     const required = new Set(Array.isArray(schema.required) ? schema.required.map(String) : []);
     for (const key of required) {
-      if (!(key in properties) && schema.additionalProperties === false) fail(`${name}: required property "${key}" is not allowed by additionalProperties`);
+      if (!(key in properties) && schema.additionalProperties === false)
+        fail(`${name}: required property "${key}" is not allowed by additionalProperties`);
     }
     const names = Object.keys(properties);
     const declaredOnly = names.length > 0 || 'additionalProperties' in schema || required.size > 0;
-    const additional = schema.additionalProperties ?? (declaredOnly ? false : true);
+    const additional = schema.additionalProperties ?? !declaredOnly;
     if (names.length === 0 && required.size === 0 && additional === true) return this.use('object');
 
     this.use('string');
@@ -346,8 +383,14 @@ class Converter {
     }
     let additionalKv: string | undefined;
     if (additional !== false) {
-      const value = additional === true || (isObject(additional) && Object.keys(additional).length === 0) ? this.use('value') : this.named(additional, `${name}-additional-value`);
-      const key = kv.size > 0 ? this.define(`${name}-additional-k`, `"\\"" ${this.notStrings([...kv.keys()])} "\\""`) : this.use('string');
+      const value =
+        additional === true || (isObject(additional) && Object.keys(additional).length === 0)
+          ? this.use('value')
+          : this.named(additional, `${name}-additional-value`);
+      const key =
+        kv.size > 0
+          ? this.define(`${name}-additional-k`, `"\\"" ${this.notStrings([...kv.keys()])} "\\""`)
+          : this.use('string');
       additionalKv = this.define(`${name}-additional-kv`, `${key} ":" space ${value}`);
     }
 
@@ -385,7 +428,10 @@ class Converter {
       let node = trie;
       for (const ch of text) {
         let child = node.children.get(ch);
-        if (child === undefined) node.children.set(ch, (child = { children: new Map(), end: false }));
+        if (child === undefined) {
+          child = { children: new Map(), end: false };
+          node.children.set(ch, child);
+        }
         node = child;
       }
       node.end = true;
@@ -405,10 +451,13 @@ class Converter {
     if (maxItems !== undefined && maxItems < minItems) fail(`${name}: maxItems is below minItems`);
     // Draft-4 tuples ("items": [...]) are prefixItems; an object "prefixItems" is read as items.
     const prefixItems = Array.isArray(schema.items) ? schema.items : schema.prefixItems;
-    const items = Array.isArray(schema.items) ? false : (schema.items ?? (isObject(prefixItems) ? prefixItems : undefined));
+    const items = Array.isArray(schema.items)
+      ? false
+      : (schema.items ?? (isObject(prefixItems) ? prefixItems : undefined));
     if (Array.isArray(prefixItems)) {
       const tuple = prefixItems.map((item, i) => this.named(item, `${name}-tuple-${i}`));
-      if (tuple.length < minItems && (items === undefined || items === false)) fail(`${name}: minItems exceeds the tuple`);
+      if (tuple.length < minItems && (items === undefined || items === false))
+        fail(`${name}: minItems exceeds the tuple`);
       let body = `"[" space ${tuple.join(' "," space ')}`;
       if (items !== undefined && items !== false) {
         const item = this.named(items, `${name}-item`);
@@ -436,7 +485,8 @@ class Converter {
 
 function lengthBound(value: unknown, keyword: string, name: string): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) fail(`${name}: ${keyword} must be a non-negative integer`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0)
+    fail(`${name}: ${keyword} must be a non-negative integer`);
   if (value > 100_000) fail(`${name}: ${keyword} of ${value} is too large for a grammar`);
   return value;
 }
@@ -446,19 +496,6 @@ function bound(value: unknown, keyword: string, name: string): number | undefine
   if (typeof value !== 'number' || !Number.isFinite(value)) fail(`${name}: ${keyword} must be a finite number`);
   if (Math.abs(value) >= 10 ** MAX_DIGITS) fail(`${name}: ${keyword} has more than ${MAX_DIGITS} digits`);
   return value;
-}
-
-/** `item` repeated between min and max times (max undefined: unbounded), as GBNF. */
-function repeat(item: string, min: number, max: number | undefined): string {
-  if (max === 0) return '';
-  if (max === undefined) {
-    if (min === 0) return `${item}*`;
-    if (min === 1) return `${item}+`;
-    return `${item}{${min},}`;
-  }
-  if (min === 0 && max === 1) return `${item}?`;
-  if (min === max) return min === 1 ? item : `${item}{${min}}`;
-  return `${item}{${min},${max}}`;
 }
 
 /** GBNF alternatives matching the decimal forms of the integers in [min, max] (±Infinity: open). */
@@ -513,157 +550,6 @@ function sameLength(from: string, to: string): string {
   if (middleFrom <= middleTo) options.push(`${digit(String(middleFrom), String(middleTo))} ${any(n)}`);
   if (!highFull) options.push(`[${last}] (${sameLength('0'.repeat(n), restTo)})`);
   return options.join(' | ');
-}
-
-/** An anchored regular expression (the subset above) as GBNF over a JSON string's content. */
-class PatternConverter {
-  private position = 0;
-  private readonly source: string;
-
-  constructor(
-    pattern: string,
-    private readonly name: string,
-  ) {
-    let source = pattern;
-    const anchoredStart = source.startsWith('^');
-    const anchoredEnd = source.endsWith('$') && !source.endsWith('\\$');
-    if (anchoredStart) source = source.slice(1);
-    if (anchoredEnd) source = source.slice(0, -1);
-    // Unanchored ends match anything before / after, as a regular expression search does.
-    this.source = source;
-    this.prefixAny = !anchoredStart;
-    this.suffixAny = !anchoredEnd;
-  }
-
-  private readonly prefixAny: boolean;
-  private readonly suffixAny: boolean;
-
-  convert(): string {
-    const body = this.alternation(0);
-    if (this.position < this.source.length) this.error(`unexpected ")" at ${this.position}`);
-    const any = 'char*';
-    return [this.prefixAny ? any : '', `(${body})`, this.suffixAny ? any : ''].filter(Boolean).join(' ');
-  }
-
-  private error(message: string): never {
-    fail(`${this.name}: pattern ${JSON.stringify(this.source)}: ${message}`);
-  }
-
-  private alternation(depth: number): string {
-    if (depth > 50) this.error('groups nest too deeply');
-    const options = [this.sequence(depth)];
-    while (this.source[this.position] === '|') {
-      this.position++;
-      options.push(this.sequence(depth));
-    }
-    return options.join(' | ');
-  }
-
-  private sequence(depth: number): string {
-    const items: string[] = [];
-    while (this.position < this.source.length) {
-      const ch = this.source[this.position] as string;
-      if (ch === '|' || ch === ')') break;
-      let atom: string;
-      if (ch === '(') {
-        this.position++;
-        if (this.source.startsWith('?:', this.position)) this.position += 2;
-        else if (this.source[this.position] === '?') this.error('lookarounds and named groups are not supported');
-        atom = `(${this.alternation(depth + 1)})`;
-        if (this.source[this.position] !== ')') this.error('unbalanced parentheses');
-        this.position++;
-      } else if (ch === '[') {
-        atom = this.characterClass();
-      } else if (ch === '.') {
-        this.position++;
-        atom = '[^"\\\\\\x7F\\x00-\\x1F\\n]';
-      } else if (ch === '\\') {
-        atom = this.escape(false);
-      } else if (ch === '^' || ch === '$') {
-        this.error('anchors are supported only at the very start and end');
-      } else if ('*+?{'.includes(ch)) {
-        this.error(`nothing to repeat at ${this.position}`);
-      } else {
-        this.position++;
-        atom = jsonChar(ch);
-      }
-      items.push(this.quantifier(atom));
-    }
-    return items.length === 0 ? '""' : items.join(' ');
-  }
-
-  private quantifier(atom: string): string {
-    const ch = this.source[this.position];
-    if (ch === '*' || ch === '+' || ch === '?') {
-      this.position++;
-      if (this.source[this.position] === '?') this.position++; // lazy: same language
-      return `${atom}${ch}`;
-    }
-    if (ch === '{') {
-      const match = /^\{(\d+)(,(\d*))?\}/.exec(this.source.slice(this.position));
-      if (!match) this.error(`bad quantifier at ${this.position}`);
-      this.position += match[0].length;
-      const min = Number(match[1]);
-      const max = match[2] === undefined ? min : match[3] === '' ? undefined : Number(match[3]);
-      if (min > 1000 || (max !== undefined && (max > 1000 || max < min))) this.error('quantifier out of range');
-      return repeat(atom, min, max) || '""';
-    }
-    return atom;
-  }
-
-  private escape(inClass: boolean): string {
-    const next = this.source[this.position + 1];
-    if (next === undefined) this.error('trailing backslash');
-    this.position += 2;
-    // \s: a space, or the escapes a JSON string writes tabs and line breaks as (a space only in a class).
-    const classes: Record<string, string> = { d: '0-9', w: 'a-zA-Z0-9_', s: ' ' };
-    const lower = next.toLowerCase();
-    if (lower in classes) {
-      const set = classes[lower] as string;
-      if (next === 's' && !inClass) return '(" " | "\\\\t" | "\\\\n" | "\\\\r")';
-      if (next === lower) return inClass ? set : `[${set}]`;
-      if (inClass) this.error(`\\${next} inside a class is not supported`);
-      return `[^"\\\\\\x7F\\x00-\\x1F${set}]`;
-    }
-    if (/[0-9]/.test(next)) this.error('back-references are not supported');
-    if (/[bBAZz]/.test(next)) this.error(`\\${next} is not supported`);
-    const controls: Record<string, string> = { n: '\n', r: '\r', t: '\t', f: '\f', v: '\v' };
-    const literal = controls[next] ?? next;
-    return inClass ? classChar(literal) : jsonChar(literal);
-  }
-
-  private characterClass(): string {
-    this.position++;
-    let negated = false;
-    if (this.source[this.position] === '^') {
-      negated = true;
-      this.position++;
-    }
-    let body = '';
-    let first = true;
-    while (this.position < this.source.length && (this.source[this.position] !== ']' || first)) {
-      first = false;
-      const ch = this.source[this.position] as string;
-      if (ch === '\\') body += this.escape(true);
-      else {
-        if (ch === '"') this.error('a quote inside a class is not supported');
-        body += ch === '-' ? '-' : classChar(ch);
-        this.position++;
-      }
-    }
-    if (this.source[this.position] !== ']') this.error('unterminated character class');
-    this.position++;
-    return negated ? `[^"\\\\\\x7F\\x00-\\x1F${body}]` : `[${body}]`;
-  }
-}
-
-/** One character of a JSON string's content, as it appears escaped in the JSON text. */
-function jsonChar(ch: string): string {
-  const escapes: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
-  const code = ch.codePointAt(0) ?? 0;
-  if (escapes[ch] !== undefined) return gbnfLiteral(escapes[ch] as string);
-  if (code < 0x20) return gbnfLiteral(`\\u${code.toString(16).padStart(4, '0')}`);
-  return gbnfLiteral(ch);
 }
 
 /**

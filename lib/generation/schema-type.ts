@@ -36,11 +36,18 @@ type Resolve<S, Root, D extends Depth> = boolean extends S
                       ? Typed<S, T, Root, D>
                       : S extends { readonly type: infer T }
                         ? Typed<S, T, Root, D>
-                        : S extends { readonly properties: unknown } | { readonly required: unknown } | { readonly additionalProperties: unknown }
+                        : S extends
+                              | { readonly properties: unknown }
+                              | { readonly required: unknown }
+                              | { readonly additionalProperties: unknown }
                           ? ObjectOf<S, Root, D>
                           : S extends { readonly items: unknown } | { readonly prefixItems: unknown }
                             ? ArrayOf<S, Root, D>
-                            : S extends { readonly pattern: unknown } | { readonly format: unknown } | { readonly minLength: unknown } | { readonly maxLength: unknown }
+                            : S extends
+                                  | { readonly pattern: unknown }
+                                  | { readonly format: unknown }
+                                  | { readonly minLength: unknown }
+                                  | { readonly maxLength: unknown }
                               ? string
                               : unknown;
 
@@ -86,7 +93,9 @@ type ObjectOf<S, Root, D extends Depth> = S extends { readonly properties: infer
     : Additional<S, Root, D, false>;
 
 /** What additionalProperties adds: nothing (false, or absent beside declared properties), or an index. */
-type Additional<S, Root, D extends Depth, Declared extends boolean> = S extends { readonly additionalProperties: infer A }
+type Additional<S, Root, D extends Depth, Declared extends boolean> = S extends {
+  readonly additionalProperties: infer A;
+}
   ? A extends false
     ? unknown
     : Declared extends true
@@ -111,13 +120,19 @@ type ArrayOf<S, Root, D extends Depth> = S extends { readonly prefixItems: infer
         : Resolve<I, Root, D>[]
       : unknown[];
 
-type TupleOf<P extends readonly unknown[], Root, D extends Depth> = { -readonly [K in keyof P]: Resolve<P[K], Root, D> };
+type TupleOf<P extends readonly unknown[], Root, D extends Depth> = {
+  -readonly [K in keyof P]: Resolve<P[K], Root, D>;
+};
 
 type AllOf<A extends readonly unknown[], Root, D extends Depth> = A extends readonly [infer First, ...infer Rest]
   ? Resolve<First, Root, D> & AllOf<Rest, Root, D>
   : unknown;
 
 /** Literal types from an `as const` schema, without its readonly modifiers. */
-type Mutable<T> = T extends readonly unknown[] ? { -readonly [K in keyof T]: Mutable<T[K]> } : T extends object ? { -readonly [K in keyof T]: Mutable<T[K]> } : T;
+type Mutable<T> = T extends readonly unknown[]
+  ? { -readonly [K in keyof T]: Mutable<T[K]> }
+  : T extends object
+    ? { -readonly [K in keyof T]: Mutable<T[K]> }
+    : T;
 
 type Flatten<T> = T extends object ? { [K in keyof T]: T[K] } : T;

@@ -1,6 +1,5 @@
 // TokenStream: a generation as an async iterable of chunks. Breaking out of the loop stops it.
-import type { GenerateResult } from '../LlamaModel.js';
-import type { TokenChunk } from './options.js';
+import type { GenerateResult, TokenChunk } from './result.js';
 
 /**
  * The chunks of one generation, in order, as they are produced; `result` settles when it ends.

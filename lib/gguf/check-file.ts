@@ -2,6 +2,7 @@
 // is consistent with its size, and its hyperparameters and vocabulary are ones llama.cpp handles
 // without aborting. Failures are LlamaErrors MODEL_NOT_FOUND / INVALID_MODEL_FILE.
 import { stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 
 import { LlamaError } from '../errors.js';
 import { GgufFormatError, readGgufHeader } from './reader.js';
@@ -9,7 +10,7 @@ import { UNIQUE_ARRAYS, validateModel } from './validate.js';
 
 /** Checks that `path` is a readable, well-formed GGUF file before llama.cpp sees it. */
 export async function checkModelFile(path: string): Promise<void> {
-  let stats;
+  let stats: Stats;
   try {
     stats = await stat(path);
   } catch (error) {
@@ -21,8 +22,8 @@ export async function checkModelFile(path: string): Promise<void> {
   try {
     validateModel(await readGgufHeader(path, { arrays: false, unique: UNIQUE_ARRAYS }));
   } catch (error) {
-    if (error instanceof GgufFormatError) throw new LlamaError('INVALID_MODEL_FILE', `${path}: ${error.message}`, { cause: error });
+    if (error instanceof GgufFormatError)
+      throw new LlamaError('INVALID_MODEL_FILE', `${path}: ${error.message}`, { cause: error });
     throw new LlamaError('INVALID_MODEL_FILE', `cannot read ${path}: ${(error as Error).message}`, { cause: error });
   }
 }
-

@@ -1,5 +1,12 @@
 // GGUF reading and writing, and the random-weight llama models the tests and benchmarks use.
-export { GgufFormatError, metadataValue, readGgufHeader, type GgufHeader, type GgufTensorInfo, type ReadGgufHeaderOptions } from './reader.js';
+export {
+  GgufFormatError,
+  metadataValue,
+  readGgufHeader,
+  type GgufHeader,
+  type GgufTensorInfo,
+  type ReadGgufHeaderOptions,
+} from './reader.js';
 export { gguf, writeGguf, type GgufFileSpec, type GgufTensorSource } from './writer.js';
 export {
   createRandomLlama,
@@ -17,4 +24,10 @@ export {
   type GgufScalar,
   type GgufValue,
 } from './types.js';
-export { UNIQUE_ARRAYS, validateHyperparameters, validateModel, validateVocabulary, VALIDATED_ARRAYS } from './validate.js';
+export {
+  UNIQUE_ARRAYS,
+  validateHyperparameters,
+  validateModel,
+  validateVocabulary,
+  VALIDATED_ARRAYS,
+} from './validate.js';

@@ -76,12 +76,12 @@ export function toFloat16Bits(value: number): number {
     let half = mantissa >>> shift;
     const rest = mantissa & ((1 << shift) - 1);
     const halfway = 1 << (shift - 1);
-    if (rest > halfway || (rest === halfway && (half & 1))) half++;
+    if (rest > halfway || (rest === halfway && half & 1)) half++;
     return sign | half;
   }
   let half = (e << 10) | (mantissa >>> 13);
   const rest = mantissa & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (half & 1))) half++;
+  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++;
   return sign | half;
 }
 
@@ -107,7 +107,11 @@ export function encodeTensor(values: Float32Array, type: RandomLlamaTensorType):
   return out;
 }
 
-const GGML_TYPES: Record<RandomLlamaTensorType, GgmlType> = { f32: GgmlType.F32, f16: GgmlType.F16, q8_0: GgmlType.Q8_0 };
+const GGML_TYPES: Record<RandomLlamaTensorType, GgmlType> = {
+  f32: GgmlType.F32,
+  f16: GgmlType.F16,
+  q8_0: GgmlType.Q8_0,
+};
 // general.file_type: llama_ftype ALL_F32 = 0, MOSTLY_F16 = 1, MOSTLY_Q8_0 = 7.
 const FILE_TYPES: Record<RandomLlamaTensorType, number> = { f32: 0, f16: 1, q8_0: 7 };
 
@@ -126,12 +130,15 @@ export async function createRandomLlama(options: RandomLlamaOptions): Promise<Ra
     seed = 1,
     name = 'llama-napi random llama',
   } = options;
-  if (nEmbd % nHead !== 0 || nHead % nHeadKv !== 0) throw new RangeError('embeddingLength % headCount and headCount % headCountKv must be 0');
-  if (type === 'q8_0' && (nEmbd % 32 !== 0 || nFf % 32 !== 0)) throw new RangeError('q8_0 needs embeddingLength and feedForwardLength divisible by 32');
+  if (nEmbd % nHead !== 0 || nHead % nHeadKv !== 0)
+    throw new RangeError('embeddingLength % headCount and headCount % headCountKv must be 0');
+  if (type === 'q8_0' && (nEmbd % 32 !== 0 || nFf % 32 !== 0))
+    throw new RangeError('q8_0 needs embeddingLength and feedForwardLength divisible by 32');
 
   const vocab = await readGgufHeader(vocabPath);
   const tokens = vocab.metadata.get('tokenizer.ggml.tokens');
-  if (tokens === undefined || tokens.type !== GgufValueType.ARRAY) throw new Error(`${vocabPath} has no tokenizer.ggml.tokens`);
+  if (tokens === undefined || tokens.type !== GgufValueType.ARRAY)
+    throw new Error(`${vocabPath} has no tokenizer.ggml.tokens`);
   const nVocab = tokens.value.length;
   const headDim = nEmbd / nHead;
   const nEmbdKv = headDim * nHeadKv;
@@ -151,7 +158,8 @@ export async function createRandomLlama(options: RandomLlamaOptions): Promise<Ra
     ['llama.vocab_size', gguf.u32(nVocab)],
   ];
   for (const [key, value] of vocab.metadata) {
-    if (key.startsWith('tokenizer.') && !options.metadata?.some(([extra]) => extra === key)) metadata.push([key, value]);
+    if (key.startsWith('tokenizer.') && !options.metadata?.some(([extra]) => extra === key))
+      metadata.push([key, value]);
   }
   metadata.push(...(options.metadata ?? []));
 

@@ -8,7 +8,7 @@ import {
   GGUF_DEFAULT_ALIGNMENT,
   GGUF_MAGIC,
   GGUF_SCALAR_SIZE,
-  GgmlType,
+  type GgmlType,
   GgufValueType,
   type GgufScalar,
   type GgufValue,
@@ -71,7 +71,9 @@ class Cursor {
   /** Makes sure `length` bytes follow, or fails naming `what`. */
   need(length: number, what: string): void {
     if (length > this.remaining()) {
-      throw new GgufFormatError(`${what} at byte ${this.position} needs ${length} bytes, but the file ends after ${this.remaining()}`);
+      throw new GgufFormatError(
+        `${what} at byte ${this.position} needs ${length} bytes, but the file ends after ${this.remaining()}`,
+      );
     }
     if (this.position + length > this.buffer.length) throw new NeedMore();
   }
@@ -118,22 +120,33 @@ class Cursor {
     const at = this.position;
     this.position += size;
     switch (type) {
-      case GgufValueType.UINT8: return b.readUInt8(at);
-      case GgufValueType.INT8: return b.readInt8(at);
-      case GgufValueType.UINT16: return b.readUInt16LE(at);
-      case GgufValueType.INT16: return b.readInt16LE(at);
-      case GgufValueType.UINT32: return b.readUInt32LE(at);
-      case GgufValueType.INT32: return b.readInt32LE(at);
-      case GgufValueType.FLOAT32: return b.readFloatLE(at);
+      case GgufValueType.UINT8:
+        return b.readUInt8(at);
+      case GgufValueType.INT8:
+        return b.readInt8(at);
+      case GgufValueType.UINT16:
+        return b.readUInt16LE(at);
+      case GgufValueType.INT16:
+        return b.readInt16LE(at);
+      case GgufValueType.UINT32:
+        return b.readUInt32LE(at);
+      case GgufValueType.INT32:
+        return b.readInt32LE(at);
+      case GgufValueType.FLOAT32:
+        return b.readFloatLE(at);
       case GgufValueType.BOOL: {
         const byte = b.readUInt8(at);
         if (byte > 1) throw new GgufFormatError(`${what} is a bool of value ${byte}`);
         return byte === 1;
       }
-      case GgufValueType.UINT64: return b.readBigUInt64LE(at);
-      case GgufValueType.INT64: return b.readBigInt64LE(at);
-      case GgufValueType.FLOAT64: return b.readDoubleLE(at);
-      default: throw new GgufFormatError(`${what} has unknown value type ${type}`);
+      case GgufValueType.UINT64:
+        return b.readBigUInt64LE(at);
+      case GgufValueType.INT64:
+        return b.readBigInt64LE(at);
+      case GgufValueType.FLOAT64:
+        return b.readDoubleLE(at);
+      default:
+        throw new GgufFormatError(`${what} has unknown value type ${type}`);
     }
   }
 
@@ -173,7 +186,9 @@ class Cursor {
       for (let other = table[slot]! - 1; other >= 0; other = table[slot]! - 1) {
         const otherStart = starts[other]!;
         if (ends[other]! - otherStart === length && b.compare(b, start, end, otherStart, otherStart + length) === 0) {
-          throw new GgufFormatError(`${this.currentKey} has ${JSON.stringify(b.toString('utf8', start, end))} twice (at ${i})`);
+          throw new GgufFormatError(
+            `${this.currentKey} has ${JSON.stringify(b.toString('utf8', start, end))} twice (at ${i})`,
+          );
         }
         slot = (slot + 1) & mask;
       }
@@ -189,10 +204,15 @@ class Cursor {
     const itemType = this.u32(`item type of ${what}`);
     const count = this.u64(`length of ${what}`);
     // Every item takes at least one byte (strings eight): a count the file cannot hold is a lie.
-    const minimum = itemType === GgufValueType.STRING || itemType === GgufValueType.ARRAY ? 8 : GGUF_SCALAR_SIZE[itemType as GgufValueType];
+    const minimum =
+      itemType === GgufValueType.STRING || itemType === GgufValueType.ARRAY
+        ? 8
+        : GGUF_SCALAR_SIZE[itemType as GgufValueType];
     if (minimum === undefined) throw new GgufFormatError(`${what} is an array of unknown type ${itemType}`);
     if (count * minimum > this.remaining()) {
-      throw new GgufFormatError(`${what} claims ${count} items, more than the ${this.remaining()} bytes left could hold`);
+      throw new GgufFormatError(
+        `${what} claims ${count} items, more than the ${this.remaining()} bytes left could hold`,
+      );
     }
     const distinct = depth === 0 && itemType === GgufValueType.STRING && this.unique.has(this.currentKey);
     if (this.skipArrays && itemType !== GgufValueType.ARRAY && !this.keep.has(this.currentKey)) {
@@ -251,7 +271,10 @@ async function parseFrom(
 
 /** Options of {@link readGgufHeader}. */
 export interface ReadGgufHeaderOptions {
-  /** `false`: array metadata is checked but not read (`value` empty, `length` set) — a fast validation. Default true. */
+  /**
+   * `false`: array metadata is checked but not read (`value` empty, `length` set) — a fast validation. Default
+   * true.
+   */
   arrays?: boolean;
   /** Keys whose arrays are read even with `arrays: false`. */
   keep?: readonly string[];
@@ -265,7 +288,10 @@ export interface ReadGgufHeaderOptions {
  * `{ arrays: false }` array metadata is checked but left empty (a fast validation), except the
  * arrays of the keys listed in `keep`.
  */
-export async function readGgufHeader(source: string | Uint8Array, options: ReadGgufHeaderOptions = {}): Promise<GgufHeader> {
+export async function readGgufHeader(
+  source: string | Uint8Array,
+  options: ReadGgufHeaderOptions = {},
+): Promise<GgufHeader> {
   const skipArrays = options.arrays === false;
   const keep = new Set(options.keep ?? []);
   const unique = new Set(options.unique ?? []);
@@ -276,11 +302,17 @@ export async function readGgufHeader(source: string | Uint8Array, options: ReadG
   const file = await open(source, 'r');
   try {
     const { size } = await file.stat();
-    return await parseFrom(async (position, length) => {
-      const chunk = Buffer.allocUnsafe(length);
-      const { bytesRead } = await file.read(chunk, 0, length, position);
-      return chunk.subarray(0, bytesRead);
-    }, size, skipArrays, keep, unique);
+    return await parseFrom(
+      async (position, length) => {
+        const chunk = Buffer.allocUnsafe(length);
+        const { bytesRead } = await file.read(chunk, 0, length, position);
+        return chunk.subarray(0, bytesRead);
+      },
+      size,
+      skipArrays,
+      keep,
+      unique,
+    );
   } finally {
     await file.close();
   }
@@ -297,8 +329,10 @@ function parse(cursor: Cursor): GgufHeader {
   const tensorCount = cursor.u64('tensor count');
   const kvCount = cursor.u64('metadata count');
   // A key/value takes at least 12 bytes and a tensor info at least 24.
-  if (kvCount * 12 > cursor.remaining()) throw new GgufFormatError(`metadata count ${kvCount} is more than the file can hold`);
-  if (tensorCount * 24 > cursor.remaining()) throw new GgufFormatError(`tensor count ${tensorCount} is more than the file can hold`);
+  if (kvCount * 12 > cursor.remaining())
+    throw new GgufFormatError(`metadata count ${kvCount} is more than the file can hold`);
+  if (tensorCount * 24 > cursor.remaining())
+    throw new GgufFormatError(`tensor count ${tensorCount} is more than the file can hold`);
 
   const metadata = new Map<string, GgufValue>();
   for (let i = 0; i < kvCount; i++) {
@@ -313,7 +347,12 @@ function parse(cursor: Cursor): GgufHeader {
   const alignmentValue = metadata.get('general.alignment');
   if (alignmentValue !== undefined) {
     const value = alignmentValue.value;
-    if (alignmentValue.type !== GgufValueType.UINT32 || typeof value !== 'number' || value === 0 || (value & (value - 1)) !== 0) {
+    if (
+      alignmentValue.type !== GgufValueType.UINT32 ||
+      typeof value !== 'number' ||
+      value === 0 ||
+      (value & (value - 1)) !== 0
+    ) {
       throw new GgufFormatError('general.alignment must be a uint32 power of two');
     }
     alignment = value;
@@ -326,17 +365,20 @@ function parse(cursor: Cursor): GgufHeader {
     if (names.has(name)) throw new GgufFormatError(`tensor "${name}" appears twice`);
     names.add(name);
     const nDims = cursor.u32(`dimension count of "${name}"`);
-    if (nDims > GGML_MAX_DIMS) throw new GgufFormatError(`tensor "${name}" has ${nDims} dimensions (at most ${GGML_MAX_DIMS})`);
+    if (nDims > GGML_MAX_DIMS)
+      throw new GgufFormatError(`tensor "${name}" has ${nDims} dimensions (at most ${GGML_MAX_DIMS})`);
     const dims: number[] = [];
     for (let d = 0; d < nDims; d++) dims.push(cursor.u64(`dimension ${d} of "${name}"`));
     const type = cursor.u32(`type of "${name}"`);
     const layout = GGML_TYPE_LAYOUT[type as GgmlType];
     if (layout === undefined) throw new GgufFormatError(`tensor "${name}" has unknown type ${type}`);
     const offset = cursor.u64(`data offset of "${name}"`);
-    if (offset % alignment !== 0) throw new GgufFormatError(`tensor "${name}" data offset ${offset} is not aligned to ${alignment}`);
+    if (offset % alignment !== 0)
+      throw new GgufFormatError(`tensor "${name}" data offset ${offset} is not aligned to ${alignment}`);
     const [block, blockBytes] = layout;
     const [first = 1, ...rest] = dims;
-    if (first % block !== 0) throw new GgufFormatError(`tensor "${name}" row of ${first} is not a multiple of its block size ${block}`);
+    if (first % block !== 0)
+      throw new GgufFormatError(`tensor "${name}" row of ${first} is not a multiple of its block size ${block}`);
     let size = (first / block) * blockBytes;
     for (const dim of rest) {
       size *= dim;
@@ -352,7 +394,8 @@ function parse(cursor: Cursor): GgufHeader {
     const end = dataOffset + tensor.offset + tensor.size;
     if (end > cursor.size) {
       throw new GgufFormatError(
-        `tensor "${tensor.name}" data ends at byte ${end}, past the end of the file (${cursor.size} bytes): the file is truncated or corrupt`,
+        `tensor "${tensor.name}" data ends at byte ${end}, past the end of the file (${cursor.size} bytes): ` +
+          'the file is truncated or corrupt',
       );
     }
   }

@@ -13,12 +13,24 @@ const LLAMA_MAX_EXPERTS = 1024;
 function numbers(value: GgufValue | undefined): number[] | undefined {
   if (value === undefined) return undefined;
   const items = value.type === GgufValueType.ARRAY ? value.value : [value.value];
-  return items.map((item) => (typeof item === 'bigint' ? Number(item) : typeof item === 'number' ? item : typeof item === 'boolean' ? Number(item) : Number.NaN));
+  return items.map((item) =>
+    typeof item === 'bigint'
+      ? Number(item)
+      : typeof item === 'number'
+        ? item
+        : typeof item === 'boolean'
+          ? Number(item)
+          : Number.NaN,
+  );
 }
 
 /** The vocabulary arrays validateModel() reads. Their lengths are enough (a header read with
  *  `arrays: false`), provided the reader checked the tokens' uniqueness (`UNIQUE_ARRAYS`). */
-export const VALIDATED_ARRAYS = ['tokenizer.ggml.tokens', 'tokenizer.ggml.scores', 'tokenizer.ggml.token_type'] as const;
+export const VALIDATED_ARRAYS = [
+  'tokenizer.ggml.tokens',
+  'tokenizer.ggml.scores',
+  'tokenizer.ggml.token_type',
+] as const;
 
 /** The string arrays whose items llama.cpp needs distinct (readGgufHeader's `unique`): a repeated
  *  token makes its vocabulary maps disagree, which it asserts on. */
@@ -37,7 +49,8 @@ export function validateVocabulary(header: GgufHeader): void {
   // Read tokens are checked here; a header read without them was checked by the reader (`unique`).
   const seen = new Set<unknown>();
   for (const [i, token] of tokens.value.entries()) {
-    if (seen.has(token)) throw new GgufFormatError(`tokenizer.ggml.tokens has ${JSON.stringify(token)} twice (at ${i})`);
+    if (seen.has(token))
+      throw new GgufFormatError(`tokenizer.ggml.tokens has ${JSON.stringify(token)} twice (at ${i})`);
     seen.add(token);
   }
   // llama.cpp reads scores[i] and token_type[i] for every token without checking the lengths.
@@ -85,24 +98,37 @@ export function validateHyperparameters(header: GgufHeader): void {
   }
   for (const suffix of ['nextn_predict_layers', 'posnet.block_count', 'convnext.block_count']) {
     const value = scalar(suffix);
-    if (value !== undefined && layers !== undefined && !(value >= 0 && value <= layers)) fail(`${key(suffix)} is ${value}, more than the ${layers} layers`);
+    if (value !== undefined && layers !== undefined && !(value >= 0 && value <= layers))
+      fail(`${key(suffix)} is ${value}, more than the ${layers} layers`);
   }
   const experts = scalar('expert_count') ?? 0;
-  if (!(Number.isInteger(experts) && experts >= 0 && experts <= LLAMA_MAX_EXPERTS)) fail(`${key('expert_count')} is ${experts}: at most ${LLAMA_MAX_EXPERTS}`);
+  if (!(Number.isInteger(experts) && experts >= 0 && experts <= LLAMA_MAX_EXPERTS))
+    fail(`${key('expert_count')} is ${experts}: at most ${LLAMA_MAX_EXPERTS}`);
   const used = Math.max(0, ...(get('expert_used_count') ?? [0]).map((v) => (Number.isNaN(v) ? Infinity : v)));
   if (used > experts) fail(`${key('expert_used_count')} is ${used}, more than the ${experts} experts`);
-  if (experts > 0 && used === 0 && header.metadata.has(key('expert_used_count'))) fail(`${key('expert_used_count')} must be at least 1 with ${experts} experts`);
+  if (experts > 0 && used === 0 && header.metadata.has(key('expert_used_count')))
+    fail(`${key('expert_used_count')} must be at least 1 with ${experts} experts`);
   const groups = scalar('expert_group_count') ?? 0;
   const groupsUsed = scalar('expert_group_used_count') ?? 0;
   if (experts === 0 && groups !== 0) fail(`${key('expert_group_count')} is ${groups} without experts`);
   if (groups !== 0 && !(groups < experts && experts % groups === 0 && groupsUsed > 0 && groupsUsed < groups)) {
-    fail(`${key('expert_group_count')} ${groups} and ${key('expert_group_used_count')} ${groupsUsed} do not divide ${experts} experts`);
+    fail(
+      `${key('expert_group_count')} ${groups} and ${key('expert_group_used_count')} ${groupsUsed} ` +
+        `do not divide ${experts} experts`,
+    );
   }
   const pooling = scalar('pooling_type');
-  if (pooling !== undefined && !(pooling === -1 || pooling === 0xffffffff || (Number.isInteger(pooling) && pooling >= 0 && pooling <= 4))) {
+  if (
+    pooling !== undefined &&
+    !(pooling === -1 || pooling === 0xffffffff || (Number.isInteger(pooling) && pooling >= 0 && pooling <= 4))
+  ) {
     fail(`${key('pooling_type')} is ${pooling}: llama.cpp's pooling types are -1 (unspecified) to 4 (rank)`);
   }
-  for (const suffix of ['attention.layer_norm_epsilon', 'attention.layer_norm_rms_epsilon', 'attention.group_norm_epsilon']) {
+  for (const suffix of [
+    'attention.layer_norm_epsilon',
+    'attention.layer_norm_rms_epsilon',
+    'attention.group_norm_epsilon',
+  ]) {
     for (const value of get(suffix) ?? []) {
       if (!(Number.isFinite(value) && value >= 0)) fail(`${key(suffix)} is ${value}: it must be a finite number ≥ 0`);
     }

@@ -2,7 +2,15 @@
 // tensor so large models never sit in memory whole.
 import { closeSync, openSync, writeSync } from 'node:fs';
 
-import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GgmlType, GgufValueType, tensorByteSize, type GgufScalar, type GgufValue } from './types.js';
+import {
+  GGUF_DEFAULT_ALIGNMENT,
+  GGUF_MAGIC,
+  type GgmlType,
+  GgufValueType,
+  tensorByteSize,
+  type GgufScalar,
+  type GgufValue,
+} from './types.js';
 
 /** A tensor to write: name, dimensions, type and its bytes (or a function producing them when reached). */
 export interface GgufTensorSource {
@@ -74,19 +82,44 @@ class ByteWriter {
     this.reserve(8);
     const b = this.buffer;
     switch (type) {
-      case GgufValueType.UINT8: this.length = b.writeUInt8(Number(value), this.length); break;
-      case GgufValueType.INT8: this.length = b.writeInt8(Number(value), this.length); break;
-      case GgufValueType.UINT16: this.length = b.writeUInt16LE(Number(value), this.length); break;
-      case GgufValueType.INT16: this.length = b.writeInt16LE(Number(value), this.length); break;
-      case GgufValueType.UINT32: this.length = b.writeUInt32LE(Number(value), this.length); break;
-      case GgufValueType.INT32: this.length = b.writeInt32LE(Number(value), this.length); break;
-      case GgufValueType.FLOAT32: this.length = b.writeFloatLE(Number(value), this.length); break;
-      case GgufValueType.BOOL: this.length = b.writeUInt8(value ? 1 : 0, this.length); break;
-      case GgufValueType.UINT64: this.length = b.writeBigUInt64LE(BigInt(value), this.length); break;
-      case GgufValueType.INT64: this.length = b.writeBigInt64LE(BigInt(value), this.length); break;
-      case GgufValueType.FLOAT64: this.length = b.writeDoubleLE(Number(value), this.length); break;
-      case GgufValueType.STRING: this.string(String(value)); break;
-      default: throw new TypeError(`cannot write a scalar of GGUF type ${type}`);
+      case GgufValueType.UINT8:
+        this.length = b.writeUInt8(Number(value), this.length);
+        break;
+      case GgufValueType.INT8:
+        this.length = b.writeInt8(Number(value), this.length);
+        break;
+      case GgufValueType.UINT16:
+        this.length = b.writeUInt16LE(Number(value), this.length);
+        break;
+      case GgufValueType.INT16:
+        this.length = b.writeInt16LE(Number(value), this.length);
+        break;
+      case GgufValueType.UINT32:
+        this.length = b.writeUInt32LE(Number(value), this.length);
+        break;
+      case GgufValueType.INT32:
+        this.length = b.writeInt32LE(Number(value), this.length);
+        break;
+      case GgufValueType.FLOAT32:
+        this.length = b.writeFloatLE(Number(value), this.length);
+        break;
+      case GgufValueType.BOOL:
+        this.length = b.writeUInt8(value ? 1 : 0, this.length);
+        break;
+      case GgufValueType.UINT64:
+        this.length = b.writeBigUInt64LE(BigInt(value), this.length);
+        break;
+      case GgufValueType.INT64:
+        this.length = b.writeBigInt64LE(BigInt(value), this.length);
+        break;
+      case GgufValueType.FLOAT64:
+        this.length = b.writeDoubleLE(Number(value), this.length);
+        break;
+      case GgufValueType.STRING:
+        this.string(String(value));
+        break;
+      default:
+        throw new TypeError(`cannot write a scalar of GGUF type ${type}`);
     }
   }
 

@@ -1,7 +1,15 @@
 // The AI provider interface of the job-application assistant: four operations, typed input and
 // output. LocalProvider implements it in-process; a cloud provider can implement it with the same
 // prompts (./prompts.js) and schemas (./schemas.js).
-import type { CandidateProfile, CoverLetter, CoverLetterLength, CoverLetterTone, JobPosting, Resume, SkillSuggestion } from './schemas.js';
+import type {
+  CandidateProfile,
+  CoverLetter,
+  CoverLetterLength,
+  CoverLetterTone,
+  JobPosting,
+  Resume,
+  SkillSuggestion,
+} from './schemas.js';
 
 /** Options every operation takes. */
 export interface OperationOptions {
@@ -21,7 +29,10 @@ export interface CoverLetterOptions extends OperationOptions {
   length?: CoverLetterLength;
 }
 
-/** The job-application assistant's four operations, each resolving with typed, schema-valid JSON: implemented in-process by LocalProvider, and by any cloud provider that uses the same prompts and shapes. */
+/**
+ * The job-application assistant's four operations, each resolving with typed, schema-valid JSON: implemented
+ * in-process by LocalProvider, and by any cloud provider that uses the same prompts and shapes.
+ */
 export interface AiProvider {
   /** Structured fields of a raw job posting. */
   parseJob(posting: string, options?: OperationOptions): Promise<JobPosting>;

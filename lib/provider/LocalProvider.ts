@@ -4,7 +4,7 @@ import type { z } from 'zod';
 
 import { jsonSchemaToGrammar } from '../generation/json-schema.js';
 import type { ChatMessage } from '../generation/chat.js';
-import type { GenerateOptions } from '../generation/options.js';
+import type { GenerateOptions } from '../generation/generate-options.js';
 import type { LlamaModel } from '../LlamaModel.js';
 import type { AiProvider, CoverLetterOptions, OperationOptions } from './AiProvider.js';
 import { AiProviderError, toProviderError } from './errors.js';
@@ -26,7 +26,10 @@ import {
   type SkillSuggestion,
 } from './schemas.js';
 
-/** LocalProvider's options: which model, how it is loaded (context, sequences, threads, GPU layers), idle unloading and defaults for the operations. */
+/**
+ * LocalProvider's options: which model, how it is loaded (context, sequences, threads, GPU layers), idle unloading
+ * and defaults for the operations.
+ */
 export interface LocalProviderOptions {
   /** The GGUF model. Default: the LLAMA_NAPI_MODEL environment variable. */
   modelPath?: string;
@@ -113,7 +116,8 @@ export class LocalProvider implements AiProvider {
     if (options === null || typeof options !== 'object') invalidInput('options must be an object');
     for (const key of ['contextSize', 'sequences', 'threads', 'batchSize', 'idleTimeoutMs'] as const) {
       const value = options[key];
-      if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 1)) invalidInput(`${key} must be a positive integer`);
+      if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 1))
+        invalidInput(`${key} must be a positive integer`);
     }
     if (options.temperature !== undefined && (typeof options.temperature !== 'number' || !(options.temperature >= 0))) {
       invalidInput('temperature must be a number ≥ 0');
@@ -132,7 +136,8 @@ export class LocalProvider implements AiProvider {
   }
 
   async parseJob(posting: string, options: OperationOptions = {}): Promise<JobPosting> {
-    if (typeof posting !== 'string' || posting.trim() === '') invalidInput('posting is empty: pass the text of a job posting');
+    if (typeof posting !== 'string' || posting.trim() === '')
+      invalidInput('posting is empty: pass the text of a job posting');
     return this.#run(parseJobPrompt(posting), allShapes().job, options);
   }
 
@@ -142,7 +147,11 @@ export class LocalProvider implements AiProvider {
     return this.#run(resumePrompt(candidate, target), allShapes().resume, options);
   }
 
-  async generateCoverLetter(profile: CandidateProfile, job: JobPosting, options: CoverLetterOptions = {}): Promise<CoverLetter> {
+  async generateCoverLetter(
+    profile: CandidateProfile,
+    job: JobPosting,
+    options: CoverLetterOptions = {},
+  ): Promise<CoverLetter> {
     const candidate = checked(CandidateProfileSchema, profile, 'profile');
     const target = checked(JobPostingSchema, job, 'job');
     const { tone = 'professional', length = 'medium', ...rest } = options ?? {};
@@ -153,7 +162,11 @@ export class LocalProvider implements AiProvider {
     return this.#run(coverLetterPrompt(candidate, target, tone, length), letterShape, rest);
   }
 
-  async suggestSkills(profile: CandidateProfile, job: JobPosting, options: OperationOptions = {}): Promise<SkillSuggestion[]> {
+  async suggestSkills(
+    profile: CandidateProfile,
+    job: JobPosting,
+    options: OperationOptions = {},
+  ): Promise<SkillSuggestion[]> {
     const candidate = checked(CandidateProfileSchema, profile, 'profile');
     const target = checked(JobPostingSchema, job, 'job');
     const result = await this.#run(skillsPrompt(candidate, target), allShapes().skills, options);
@@ -172,7 +185,8 @@ export class LocalProvider implements AiProvider {
     if (path === undefined || path === '') {
       throw new AiProviderError(
         'MODEL_NOT_CONFIGURED',
-        'no model configured: pass { modelPath } (or use LocalProvider.withModelPath) or set LLAMA_NAPI_MODEL=/path/to/model.gguf',
+        'no model configured: pass { modelPath } (or use LocalProvider.withModelPath) ' +
+          'or set LLAMA_NAPI_MODEL=/path/to/model.gguf',
       );
     }
     const { contextSize, sequences = 2, threads, gpuLayers, batchSize } = this.#options;
@@ -184,7 +198,11 @@ export class LocalProvider implements AiProvider {
     return acquireModel(this, path, load, this.#options.onLoadProgress);
   }
 
-  async #run<S extends z.ZodType>(prompt: Prompt, { schema, grammar }: Shape<S>, options: OperationOptions): Promise<z.infer<S>> {
+  async #run<S extends z.ZodType>(
+    prompt: Prompt,
+    { schema, grammar }: Shape<S>,
+    options: OperationOptions,
+  ): Promise<z.infer<S>> {
     const { signal, onToken, temperature, maxTokens: givenMaxTokens } = options ?? {};
     if (signal !== undefined && !(signal instanceof AbortSignal)) invalidInput('signal must be an AbortSignal');
     if (onToken !== undefined && typeof onToken !== 'function') invalidInput('onToken must be a function');
@@ -210,21 +228,35 @@ export class LocalProvider implements AiProvider {
           : await model.generate(`${prompt.system}\n\n${prompt.user}\n\nJSON:\n`, generate);
       if (result.stopReason === 'abort') throw new AiProviderError('ABORTED', 'the operation was aborted');
       if (result.stopReason === 'contextFull') {
-        throw new AiProviderError('CONTEXT_OVERFLOW', `the model's context (${model.contextSize} tokens) filled before the answer was complete: raise contextSize`);
+        throw new AiProviderError(
+          'CONTEXT_OVERFLOW',
+          `the model's context (${model.contextSize} tokens) filled before the answer was complete: raise contextSize`,
+        );
       }
       if (result.stopReason === 'maxTokens') {
-        throw new AiProviderError('INVALID_OUTPUT', `the answer was cut off after ${result.tokens.length} tokens (maxTokens): raise maxTokens`);
+        throw new AiProviderError(
+          'INVALID_OUTPUT',
+          `the answer was cut off after ${result.tokens.length} tokens (maxTokens): raise maxTokens`,
+        );
       }
       let value: unknown;
       try {
         value = JSON.parse(result.text);
       } catch (error) {
-        throw new AiProviderError('INVALID_OUTPUT', `the model's answer does not parse as JSON: ${JSON.stringify(result.text.slice(0, 200))}`, { cause: error });
+        throw new AiProviderError(
+          'INVALID_OUTPUT',
+          `the model's answer does not parse as JSON: ${JSON.stringify(result.text.slice(0, 200))}`,
+          { cause: error },
+        );
       }
       const parsed = schema.safeParse(value);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new AiProviderError('INVALID_OUTPUT', `the model's answer does not match the expected shape: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+        throw new AiProviderError(
+          'INVALID_OUTPUT',
+          "the model's answer does not match the expected shape: " +
+            `${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+        );
       }
       return parsed.data;
     } catch (error) {

@@ -20,13 +20,8 @@ export type AiProviderErrorCode =
  * - `INVALID_OUTPUT`: the model's output did not complete or validate (e.g. maxTokens too small);
  * - `ABORTED`: the signal fired.
  */
-export class AiProviderError extends LlamaError {
+export class AiProviderError extends LlamaError<AiProviderErrorCode> {
   override readonly name: string = 'AiProviderError';
-  declare readonly code: AiProviderErrorCode;
-
-  constructor(code: AiProviderErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code as LlamaErrorCode, message, options);
-  }
 }
 
 /** Maps an error from the model layer onto the provider's codes. */
@@ -45,6 +40,6 @@ export function toProviderError(error: unknown): unknown {
     INVALID_OPTION: 'INVALID_INPUT',
     INVALID_ARGUMENT: 'INVALID_INPUT',
   };
-  const code = map[error.code];
+  const code = map[(error as LlamaError).code];
   return code === undefined ? error : new AiProviderError(code, error.message, { cause: error });
 }

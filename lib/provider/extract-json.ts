@@ -64,6 +64,8 @@ export function extractJson<S extends z.ZodType>(text: string, schema: S): z.inf
   }
   throw new AiProviderError(
     'INVALID_OUTPUT',
-    sawJson ? `the JSON in the text does not match the expected shape: ${lastIssue}` : 'the text contains no JSON object or array',
+    sawJson
+      ? `the JSON in the text does not match the expected shape: ${lastIssue}`
+      : 'the text contains no JSON object or array',
   );
 }

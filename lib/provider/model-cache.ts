@@ -20,7 +20,11 @@ interface Entry {
 const entries = new Map<string, Entry>();
 
 function keyOf(path: string, options: CachedLoadOptions): string {
-  const sorted = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined).sort(([a], [b]) => a.localeCompare(b)));
+  const sorted = Object.fromEntries(
+    Object.entries(options)
+      .filter(([, value]) => value !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
   return JSON.stringify([resolve(path), sorted]);
 }
 
@@ -78,7 +82,12 @@ export async function releaseModels(user: object): Promise<void> {
   for (const entry of [...entries.values()]) {
     if (!entry.users.delete(user) || entry.users.size > 0) continue;
     entries.delete(entry.key);
-    disposals.push(entry.loading.then((model) => model.dispose(), () => undefined));
+    disposals.push(
+      entry.loading.then(
+        (model) => model.dispose(),
+        () => undefined,
+      ),
+    );
   }
   await Promise.all(disposals);
 }

@@ -20,7 +20,10 @@ export function parseJobPrompt(posting: string): Prompt {
       'Leave optional fields out when the posting does not mention them.',
       JSON_RULE,
     ].join(' '),
-    user: `Job posting:\n"""\n${posting.trim()}\n"""\n\nExtract: title, summary (2-3 sentences), responsibilities, requirements, niceToHaves, skills, and when stated company, location, remotePolicy, employmentType, seniority, salaryRange.`,
+    user:
+      `Job posting:\n"""\n${posting.trim()}\n"""\n\n` +
+      'Extract: title, summary (2-3 sentences), responsibilities, requirements, niceToHaves, skills, ' +
+      'and when stated company, location, remotePolicy, employmentType, seniority, salaryRange.',
   };
 }
 
@@ -32,24 +35,35 @@ export function resumePrompt(profile: CandidateProfile, job: JobPosting): Prompt
   return {
     system: [
       'You write concise, truthful resumes tailored to a specific job.',
-      'Use only the experience, education and projects in the candidate profile; reword and reorder them to match the job, and never invent employers, dates, degrees or skills.',
+      'Use only the experience, education and projects in the candidate profile; ' +
+        'reword and reorder them to match the job, and never invent employers, dates, degrees or skills.',
       'Bullets start with a strong verb and show impact.',
       JSON_RULE,
     ].join(' '),
-    user: `Candidate profile:\n${profileText(profile)}\n\nTarget job:\n${jobText(job)}\n\nWrite the resume: headline, summary, skills (most relevant first), experience with tailored bullets, education, and projects if relevant.`,
+    user:
+      `Candidate profile:\n${profileText(profile)}\n\nTarget job:\n${jobText(job)}\n\n` +
+      'Write the resume: headline, summary, skills (most relevant first), experience with tailored bullets, ' +
+      'education, and projects if relevant.',
   };
 }
 
 /** generateCoverLetter: a letter in the given tone and length. */
-export function coverLetterPrompt(profile: CandidateProfile, job: JobPosting, tone: CoverLetterTone, length: CoverLetterLength): Prompt {
+export function coverLetterPrompt(
+  profile: CandidateProfile,
+  job: JobPosting,
+  tone: CoverLetterTone,
+  length: CoverLetterLength,
+): Prompt {
   return {
     system: [
       'You write cover letters for job applications.',
       `Tone: ${tone}. Length: ${length}.`,
-      'Connect the candidate\'s real experience to the job\'s requirements; do not invent facts.',
+      "Connect the candidate's real experience to the job's requirements; do not invent facts.",
       JSON_RULE,
     ].join(' '),
-    user: `Candidate profile:\n${profileText(profile)}\n\nJob:\n${jobText(job)}\n\nWrite the cover letter as greeting, paragraphs, closing and signature (the candidate's name).`,
+    user:
+      `Candidate profile:\n${profileText(profile)}\n\nJob:\n${jobText(job)}\n\n` +
+      "Write the cover letter as greeting, paragraphs, closing and signature (the candidate's name).",
   };
 }
 
@@ -58,9 +72,12 @@ export function skillsPrompt(profile: CandidateProfile, job: JobPosting): Prompt
   return {
     system: [
       'You advise job seekers on which skills matter for a job.',
-      'Compare the job\'s requirements with the candidate profile. For each suggestion say why it matters, its priority, and whether the profile already shows it.',
+      "Compare the job's requirements with the candidate profile. " +
+        'For each suggestion say why it matters, its priority, and whether the profile already shows it.',
       JSON_RULE,
     ].join(' '),
-    user: `Candidate profile:\n${profileText(profile)}\n\nJob:\n${jobText(job)}\n\nSuggest up to 10 skills, most important first.`,
+    user:
+      `Candidate profile:\n${profileText(profile)}\n\nJob:\n${jobText(job)}\n\n` +
+      'Suggest up to 10 skills, most important first.',
   };
 }

@@ -67,12 +67,21 @@ export const CandidateProfileSchema = z.object({
     .max(10)
     .default([]),
   projects: z
-    .array(z.object({ name: z.string().trim().min(1).max(120), description: z.string().max(1000).optional(), technologies: z.array(z.string().max(80)).max(30).optional() }))
+    .array(
+      z.object({
+        name: z.string().trim().min(1).max(120),
+        description: z.string().max(1000).optional(),
+        technologies: z.array(z.string().max(80)).max(30).optional(),
+      }),
+    )
     .max(20)
     .optional(),
   links: z.array(z.string().max(300)).max(10).optional(),
 });
-/** A candidate: name, contact, summary, skills, experience, education, projects (the input of the resume, cover-letter and skills operations). */
+/**
+ * A candidate: name, contact, summary, skills, experience, education, projects (the input of the resume,
+ * cover-letter and skills operations).
+ */
 export type CandidateProfile = z.input<typeof CandidateProfileSchema>;
 
 /** A resume tailored to a job. */
@@ -82,14 +91,32 @@ export const ResumeSchema = z
     summary: text(600),
     skills: list(text(40), 20),
     experience: list(
-      z.object({ title: text(100), company: text(100), start: text(20), bullets: list(text(220), 5), end: text(20).optional() }).strict(),
+      z
+        .object({
+          title: text(100),
+          company: text(100),
+          start: text(20),
+          bullets: list(text(220), 5),
+          end: text(20).optional(),
+        })
+        .strict(),
       6,
     ),
     education: list(
-      z.object({ institution: text(120), degree: text(120).optional(), field: text(120).optional(), year: z.number().int().min(1900).max(2100).optional() }).strict(),
+      z
+        .object({
+          institution: text(120),
+          degree: text(120).optional(),
+          field: text(120).optional(),
+          year: z.number().int().min(1900).max(2100).optional(),
+        })
+        .strict(),
       4,
     ),
-    projects: list(z.object({ name: text(100), description: text(300), technologies: list(text(40), 8) }).strict(), 4).optional(),
+    projects: list(
+      z.object({ name: text(100), description: text(300), technologies: list(text(40), 8) }).strict(),
+      4,
+    ).optional(),
   })
   .strict();
 /** A resume tailored to a job: headline, summary, skills, experience with bullets, education, projects. */
@@ -109,7 +136,14 @@ const PARAGRAPHS: Record<CoverLetterLength, { min: number; max: number; chars: n
 /** A cover letter of the given length. */
 export function coverLetterSchema(length: CoverLetterLength) {
   const { min, max, chars } = PARAGRAPHS[length];
-  return z.object({ greeting: text(120), paragraphs: z.array(text(chars)).min(min).max(max), closing: text(120), signature: text(120) }).strict();
+  return z
+    .object({
+      greeting: text(120),
+      paragraphs: z.array(text(chars)).min(min).max(max),
+      closing: text(120),
+      signature: text(120),
+    })
+    .strict();
 }
 /** A cover letter: greeting, paragraphs, closing and signature. */
 export type CoverLetter = z.infer<ReturnType<typeof coverLetterSchema>>;

@@ -38,18 +38,29 @@ const mib = (bytes) => `${(bytes / 1048576).toFixed(1)} MiB`;
 const { args: gpuArgs, env } = gpuBuildOptions('cuda', { ...process.env, LLAMA_NAPI_CUDA_ARCHS: archs });
 const started = Date.now();
 cmakeJsBuild(build, { defines: { LLAMA_NAPI_CPU_VARIANTS: 'ON', LLAMA_NAPI_GPU: 'cuda' }, args: gpuArgs, env });
-execFileSync('cmake', ['--build', build, '--config', 'Release', '--target', ...tools, '--parallel'], { stdio: 'inherit', env });
+execFileSync('cmake', ['--build', build, '--config', 'Release', '--target', ...tools, '--parallel'], {
+  stdio: 'inherit',
+  env,
+});
 log(`built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
 // In the prebuilt layout everything lands beside the addon (CMakeLists.txt): the tools, the
 // libraries they and the addon find through $ORIGIN, and ggml's modules.
-const files = readdirSync(release).filter((file) => file === 'llama_napi.node' || file.endsWith('.so') || tools.includes(file)).sort();
+const files = readdirSync(release)
+  .filter((file) => file === 'llama_napi.node' || file.endsWith('.so') || tools.includes(file))
+  .sort();
 const needed = ['llama_napi.node', 'libggml-cuda.so', ...tools].filter((file) => !files.includes(file));
 if (needed.length > 0) throw new Error(`${release} lacks ${needed.join(', ')}`);
 
-const ldd = (file) => (spawnSync('ldd', [join(release, file)], { encoding: 'utf8', env }).stdout ?? '')
-  .split('\n').map((line) => line.trim()).filter((line) => /cuda|cublas|not found/.test(line));
-const nvcc = spawnSync('nvcc', ['--version'], { encoding: 'utf8', env: { ...env, PATH: `/usr/local/cuda/bin:${env.PATH}` } });
+const ldd = (file) =>
+  (spawnSync('ldd', [join(release, file)], { encoding: 'utf8', env }).stdout ?? '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => /cuda|cublas|not found/.test(line));
+const nvcc = spawnSync('nvcc', ['--version'], {
+  encoding: 'utf8',
+  env: { ...env, PATH: `/usr/local/cuda/bin:${env.PATH}` },
+});
 const manifest = {
   fingerprint: fingerprint(archs),
   archs,
@@ -64,7 +75,13 @@ writeFileSync(join(release, 'kit.json'), `${JSON.stringify(manifest, null, 2)}\n
 mkdirSync(out, { recursive: true });
 const kit = join(out, 'cuda-kit.tar.xz');
 rmSync(kit, { force: true });
-execFileSync('tar', ['-cJf', kit, '-C', release, 'kit.json', ...files], { stdio: 'inherit', env: { ...process.env, XZ_OPT: '-T2 -9' } });
+execFileSync('tar', ['-cJf', kit, '-C', release, 'kit.json', ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, XZ_OPT: '-T2 -9' },
+});
 for (const file of files) log(`${file}: ${mib(manifest.files[file])}`);
-log(`${kit}: ${mib(statSync(kit).size)} (fingerprint ${manifest.fingerprint.slice(0, 12)}, CUDA ${manifest.cuda}, archs ${archs}, ` +
-  `VMM ${manifest.vmm ? 'on' : 'off'}) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+log(
+  `${kit}: ${mib(statSync(kit).size)} (fingerprint ${manifest.fingerprint.slice(0, 12)}, ` +
+    `CUDA ${manifest.cuda}, archs ${archs}, VMM ${manifest.vmm ? 'on' : 'off'}) ` +
+    `in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+);

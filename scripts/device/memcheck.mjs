@@ -28,4 +28,12 @@ const aborted = await model.generate('Lily', {
   },
 });
 await model.dispose();
-console.log(JSON.stringify({ a: a.text, b: b.text, bStop: b.stopReason, aborted: aborted.stopReason, gpuLayers: model.info.gpuLayers }));
+console.log(
+  JSON.stringify({
+    a: a.text,
+    b: b.text,
+    bStop: b.stopReason,
+    aborted: aborted.stopReason,
+    gpuLayers: model.info.gpuLayers,
+  }),
+);

@@ -14,7 +14,7 @@
 // Then one device call (see the README, "GPU checks on the device"):
 //   run({ command: 'bash scripts/device/gpu.sh', carry: ['.dev/device', 'dist'], timeout_s: 600 })
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -37,7 +37,12 @@ for (const [what, path] of [
   }
 }
 mkdirSync(out, { recursive: true });
-const xz = (args) => execFileSync('bash', ['-c', args], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, XZ_OPT: '-T2 -6' } });
+const xz = (args) =>
+  execFileSync('bash', ['-c', args], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, XZ_OPT: '-T2 -6' },
+  });
 
 const withSources = !process.argv.includes('--no-sources');
 const budget = 64 * 1048576;
@@ -56,14 +61,18 @@ if (!existsSync(node)) {
 // node_modules without TypeScript and the type packages (types are checked here, not there).
 const modules = join(out, 'node_modules.tar.xz');
 rmSync(modules, { force: true });
-xz(`tar -cJf ${JSON.stringify(modules)} --exclude=node_modules/typescript --exclude=node_modules/@types --exclude=node_modules/.cache --exclude=node_modules/.vite node_modules`);
+const moduleExcludes = ['typescript', '@types', '.cache', '.vite'].map((name) => `--exclude=node_modules/${name}`);
+xz(`tar -cJf ${JSON.stringify(modules)} ${moduleExcludes.join(' ')} node_modules`);
 
 // The prebuilt kit: used on the device only if it was built from these native sources.
 const kit = join(out, 'cuda-kit.tar.xz');
 if (existsSync(kit)) {
   const manifest = JSON.parse(execFileSync('tar', ['-xJOf', kit, 'kit.json'], { encoding: 'utf8' }));
   if (manifest.fingerprint !== fingerprint(manifest.archs)) {
-    log('the CUDA kit was built from other native sources: rebuild it (node scripts/device/kit.mjs relinks in seconds) or the device compiles (~5 min)');
+    log(
+      'the CUDA kit was built from other native sources: ' +
+        'rebuild it (node scripts/device/kit.mjs relinks in seconds) or the device compiles (~5 min)',
+    );
   } else {
     log(`the CUDA kit is current (CUDA ${manifest.cuda}, archs ${manifest.archs}, built ${manifest.built})`);
   }
@@ -74,15 +83,37 @@ if (existsSync(kit)) {
 // llama.cpp: what the addon's CMake build, llama-simple, llama-bench and llama-quantize compile.
 const keepTools = new Set(['llama-bench', 'quantize']);
 const excluded = [
-  ...readdirSync(join(llamaCpp, 'tools')).filter((tool) => !keepTools.has(tool)).map((tool) => `./tools/${tool}`),
-  ...readdirSync(join(llamaCpp, 'examples')).filter((example) => example !== 'simple').map((example) => `./examples/${example}`),
-  ...readdirSync(join(llamaCpp, 'models')).filter((file) => file !== 'ggml-vocab-llama-spm.gguf').map((file) => `./models/${file}`),
-  './docs', './tests', './gguf-py', './media', './.github', './benches', './pocs', './grammars', './prompts', './requirements', './.devops',
-  './app', './conversion', './skills', './ci',
+  ...readdirSync(join(llamaCpp, 'tools'))
+    .filter((tool) => !keepTools.has(tool))
+    .map((tool) => `./tools/${tool}`),
+  ...readdirSync(join(llamaCpp, 'examples'))
+    .filter((example) => example !== 'simple')
+    .map((example) => `./examples/${example}`),
+  ...readdirSync(join(llamaCpp, 'models'))
+    .filter((file) => file !== 'ggml-vocab-llama-spm.gguf')
+    .map((file) => `./models/${file}`),
+  './docs',
+  './tests',
+  './gguf-py',
+  './media',
+  './.github',
+  './benches',
+  './pocs',
+  './grammars',
+  './prompts',
+  './requirements',
+  './.devops',
+  './app',
+  './conversion',
+  './skills',
+  './ci',
 ].filter((path) => existsSync(join(llamaCpp, path)));
 const sources = join(out, 'llama.cpp.tar.xz');
 rmSync(sources, { force: true });
-if (withSources) xz(`tar -cJf ${JSON.stringify(sources)} -C ${JSON.stringify(llamaCpp)} ${excluded.map((path) => `--exclude=${JSON.stringify(path)}`).join(' ')} .`);
+if (withSources) {
+  const sourceExcludes = excluded.map((path) => `--exclude=${JSON.stringify(path)}`);
+  xz(`tar -cJf ${JSON.stringify(sources)} -C ${JSON.stringify(llamaCpp)} ${sourceExcludes.join(' ')} .`);
+}
 
 // The bench models' vocabulary, for when the sources stay here.
 const vocab = join(out, 'ggml-vocab-llama-spm.gguf');
@@ -109,16 +140,29 @@ const walk = (dir) => {
 };
 walk(join(root, 'dist'));
 // The working tree that travels: what git tracks, and untracked files it does not ignore.
-const tree = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: root, encoding: 'utf8' })
-  .split('\0').filter(Boolean).reduce((sum, file) => sum + (existsSync(join(root, file)) ? statSync(join(root, file)).size : 0), 0);
+const tree = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+  cwd: root,
+  encoding: 'utf8',
+})
+  .split('\0')
+  .filter(Boolean)
+  .reduce((sum, file) => sum + (existsSync(join(root, file)) ? statSync(join(root, file)).size : 0), 0);
 const all = total + dist + tree;
-log(`.dev/device ${mib(total)} + dist ${mib(dist)} + the working tree ${mib(tree)} = ${mib(all)} of the device's 64 MiB`);
+log(
+  `.dev/device ${mib(total)} + dist ${mib(dist)} + the working tree ${mib(tree)} = ${mib(all)} of the device's 64 MiB`,
+);
 if (all > budget) {
-  log(withSources ? 'too big: pack again with --no-sources (the kit must then be current)' : 'too big even without the sources');
+  log(
+    withSources
+      ? 'too big: pack again with --no-sources (the kit must then be current)'
+      : 'too big even without the sources',
+  );
   process.exit(1);
 }
 if (!withSources && !existsSync(kit)) {
   log('without the sources the device needs the kit: run node scripts/device/kit.mjs');
   process.exit(1);
 }
-log("next: the device tool's run with command 'bash scripts/device/gpu.sh', carry ['.dev/device', 'dist'], timeout_s 600");
+log(
+  "next: the device tool's run with command 'bash scripts/device/gpu.sh', carry ['.dev/device', 'dist'], timeout_s 600",
+);

@@ -8,13 +8,23 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, test } from 'vitest';
 
-import { coverLetterSchema, JobPostingSchema, LocalProvider, ResumeSchema, SkillSuggestionSchema, type CandidateProfile, type JobPosting } from '../../lib/index.js';
+import {
+  coverLetterSchema,
+  JobPostingSchema,
+  LocalProvider,
+  ResumeSchema,
+  SkillSuggestionSchema,
+  type CandidateProfile,
+  type JobPosting,
+} from '../../lib/index.js';
 import { haveStories, repoRoot, storiesPath, storiesSkipMessage } from '../fixtures/paths.js';
 
 if (!haveStories) console.warn(storiesSkipMessage);
 
 const posting = readFileSync(join(repoRoot, 'examples', 'job-posting.txt'), 'utf8');
-const profile = JSON.parse(readFileSync(join(repoRoot, 'examples', 'candidate-profile.json'), 'utf8')) as CandidateProfile;
+const profile = JSON.parse(
+  readFileSync(join(repoRoot, 'examples', 'candidate-profile.json'), 'utf8'),
+) as CandidateProfile;
 
 describe.skipIf(!haveStories)('LocalProvider on stories260K (real weights)', () => {
   const provider = LocalProvider.withModelPath(storiesPath, { temperature: 0, contextSize: 4096 });
@@ -39,7 +49,9 @@ describe.skipIf(!haveStories)('LocalProvider on stories260K (real weights)', () 
   }, 180_000);
 
   test('generateCoverLetter', async () => {
-    const letter = await timed('generateCoverLetter', () => provider.generateCoverLetter(profile, job, { length: 'short' }));
+    const letter = await timed('generateCoverLetter', () =>
+      provider.generateCoverLetter(profile, job, { length: 'short' }),
+    );
     expect(coverLetterSchema('short').parse(letter)).toEqual(letter);
   }, 180_000);
 

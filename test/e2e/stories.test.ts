@@ -15,7 +15,8 @@ describe.skipIf(!haveStories)('stories260K (real weights)', () => {
     await using model = await LlamaModel.load(storiesPath, { contextSize: 256, threads: 1 });
     const result = await model.generate('Once upon a time', { temperature: 0, maxTokens: 48 });
     expect(result.text).toBe(
-      ', there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball. She wanted to play with it,',
+      ', there was a little girl named Lily. She loved to play outside in the park. ' +
+        'One day, she saw a big, red ball. She wanted to play with it,',
     );
     expect(result.tokens).toHaveLength(48);
     expect(result.stopReason).toBe('maxTokens');

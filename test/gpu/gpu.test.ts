@@ -6,7 +6,16 @@ import { spawnSync } from 'node:child_process';
 
 import { afterEach, describe, expect, test } from 'vitest';
 
-import { buildInfo, LlamaError, LlamaModel, listDevices, setLogger, setLogLevel, supportsGpuOffload, type Device } from '../../lib/index.js';
+import {
+  buildInfo,
+  LlamaError,
+  LlamaModel,
+  listDevices,
+  setLogger,
+  setLogLevel,
+  supportsGpuOffload,
+  type Device,
+} from '../../lib/index.js';
 import { testModelPath } from '../fixtures/models.js';
 import { pieceBytes } from '../fixtures/pieces.js';
 import { gpuBigModel, gpuStoriesPath, llamaSimpleGpuPath } from './paths.js';
@@ -21,7 +30,9 @@ async function gpuDevice(): Promise<Device> {
 
 /** llama-simple -ngl 99 (all layers on the GPU) from the addon's CUDA build: its stdout bytes. */
 function llamaSimpleGpu(model: string, prompt: string, maxTokens: number): Buffer {
-  const run = spawnSync(llamaSimpleGpuPath, ['-m', model, '-ngl', '99', '-n', String(maxTokens), prompt], { maxBuffer: 1 << 24 });
+  const run = spawnSync(llamaSimpleGpuPath, ['-m', model, '-ngl', '99', '-n', String(maxTokens), prompt], {
+    maxBuffer: 1 << 24,
+  });
   if (run.status !== 0) throw new Error(`llama-simple exited with ${run.status}: ${run.stderr.toString()}`);
   return run.stdout;
 }
@@ -42,39 +53,62 @@ describe('CUDA build on a GPU', () => {
   });
 
   // spmF32 has 2 layers: with the output layer, 3 can be offloaded.
-  test.each([['all', 3], [1, 1], [0, 0]] as const)('gpuLayers %s: model.info says %i of 3 layers offloaded, as llama.cpp logs it', async (gpuLayers, offloaded) => {
-    const lines: string[] = [];
-    setLogLevel('info');
-    setLogger((_level, message) => lines.push(message));
-    await using model = await LlamaModel.load(testModelPath('spmF32'), { gpuLayers, contextSize: 256 });
-    await sleep(50); // log lines reach the logger shortly after they are logged
-    expect(model.info.gpuLayers).toEqual({ offloaded, total: 3 });
-    expect(lines.find((line) => /offloaded \d+\/\d+ layers to GPU/.test(line))).toContain(`offloaded ${offloaded}/3 layers to GPU`);
-    expect((await model.generate('Hello', { temperature: 0, maxTokens: 4 })).tokens).toHaveLength(4);
-  });
+  test.each([
+    ['all', 3],
+    [1, 1],
+    [0, 0],
+  ] as const)(
+    'gpuLayers %s: model.info says %i of 3 layers offloaded, as llama.cpp logs it',
+    async (gpuLayers, offloaded) => {
+      const lines: string[] = [];
+      setLogLevel('info');
+      setLogger((_level, message) => lines.push(message));
+      await using model = await LlamaModel.load(testModelPath('spmF32'), { gpuLayers, contextSize: 256 });
+      await sleep(50); // log lines reach the logger shortly after they are logged
+      expect(model.info.gpuLayers).toEqual({ offloaded, total: 3 });
+      expect(lines.find((line) => /offloaded \d+\/\d+ layers to GPU/.test(line))).toContain(
+        `offloaded ${offloaded}/3 layers to GPU`,
+      );
+      expect((await model.generate('Hello', { temperature: 0, maxTokens: 4 })).tokens).toHaveLength(4);
+    },
+  );
 
-  test.skipIf(gpuStoriesPath === undefined)('stories260K with every layer on the GPU prints what llama-simple -ngl 99 prints', async () => {
-    const path = gpuStoriesPath!;
-    const prompt = 'One day, a little boy named Tim';
-    const expected = llamaSimpleGpu(path, prompt, 200);
-    await using model = await LlamaModel.load(path, { gpuLayers: 'all', contextSize: 512 });
-    expect(model.info.gpuLayers).toEqual({ offloaded: 6, total: 6 });
-    const result = await model.generate(prompt, { temperature: 0, maxTokens: 200 });
-    const promptTokens = await model.tokenize(prompt, { parseSpecial: true });
-    const ours = Buffer.concat([await pieceBytes(path, promptTokens, true), await pieceBytes(path, result.tokens, true), Buffer.from('\n')]);
-    expect(ours.toString('utf8')).toBe(expected.toString('utf8'));
-  });
+  test.skipIf(gpuStoriesPath === undefined)(
+    'stories260K with every layer on the GPU prints what llama-simple -ngl 99 prints',
+    async () => {
+      const path = gpuStoriesPath!;
+      const prompt = 'One day, a little boy named Tim';
+      const expected = llamaSimpleGpu(path, prompt, 200);
+      await using model = await LlamaModel.load(path, { gpuLayers: 'all', contextSize: 512 });
+      expect(model.info.gpuLayers).toEqual({ offloaded: 6, total: 6 });
+      const result = await model.generate(prompt, { temperature: 0, maxTokens: 200 });
+      const promptTokens = await model.tokenize(prompt, { parseSpecial: true });
+      const ours = Buffer.concat([
+        await pieceBytes(path, promptTokens, true),
+        await pieceBytes(path, result.tokens, true),
+        Buffer.from('\n'),
+      ]);
+      expect(ours.toString('utf8')).toBe(expected.toString('utf8'));
+    },
+  );
 
-  test.each(['spmF32', 'spmF16'] as const)('generated model %s on the GPU: the tokens of llama-simple -ngl 99', async (name) => {
-    const path = testModelPath(name);
-    const prompt = 'Hello my name is';
-    const expected = llamaSimpleGpu(path, prompt, 32);
-    await using model = await LlamaModel.load(path, { gpuLayers: 'all', contextSize: 256 });
-    const result = await model.generate(prompt, { temperature: 0, maxTokens: 32 });
-    const promptTokens = await model.tokenize(prompt, { parseSpecial: true });
-    const ours = Buffer.concat([await pieceBytes(path, promptTokens, true), await pieceBytes(path, result.tokens, true), Buffer.from('\n')]);
-    expect(ours.toString('utf8')).toBe(expected.toString('utf8'));
-  });
+  test.each(['spmF32', 'spmF16'] as const)(
+    'generated model %s on the GPU: the tokens of llama-simple -ngl 99',
+    async (name) => {
+      const path = testModelPath(name);
+      const prompt = 'Hello my name is';
+      const expected = llamaSimpleGpu(path, prompt, 32);
+      await using model = await LlamaModel.load(path, { gpuLayers: 'all', contextSize: 256 });
+      const result = await model.generate(prompt, { temperature: 0, maxTokens: 32 });
+      const promptTokens = await model.tokenize(prompt, { parseSpecial: true });
+      const ours = Buffer.concat([
+        await pieceBytes(path, promptTokens, true),
+        await pieceBytes(path, result.tokens, true),
+        Buffer.from('\n'),
+      ]);
+      expect(ours.toString('utf8')).toBe(expected.toString('utf8'));
+    },
+  );
 
   test('a context far too large for the GPU is a typed LlamaError; the GPU works on', async () => {
     // 16 layers × 2 × 2048 × 2 bytes of KV cache per token: 2^24 tokens want ~2 TiB.
@@ -88,32 +122,40 @@ describe('CUDA build on a GPU', () => {
     expect((await model.generate('Hello', { temperature: 0, maxTokens: 8 })).tokens).toHaveLength(8);
   });
 
-  test('dispose frees GPU memory: free memory back within 5% of the footprint after 20 load/dispose cycles', async () => {
-    const cycle = async (measure: boolean) => {
-      const model = await LlamaModel.load(gpuBigModel, { gpuLayers: 'all', contextSize: 2048 });
-      await model.generate('Hello', { temperature: 0, maxTokens: 4 });
-      const during = measure ? (await gpuDevice()).memoryFree : 0;
-      await model.dispose();
-      return during;
-    };
-    await cycle(false); // the CUDA context and cuBLAS handles stay for the process: made once here
-    const before = (await gpuDevice()).memoryFree;
-    const during = await cycle(true);
-    const footprint = before - during;
-    expect(footprint).toBeGreaterThan(400 * 1048576); // ~0.6 GB of weights, and the KV cache
-    for (let i = 1; i < 20; i++) await cycle(false);
-    const after = (await gpuDevice()).memoryFree;
-    console.log(`[gpu] footprint ${(footprint / 1048576).toFixed(0)} MiB; free before ${(before / 1048576).toFixed(0)} MiB, after 20 cycles ${(after / 1048576).toFixed(0)} MiB`);
-    expect(before - after).toBeLessThan(0.05 * footprint);
-  });
+  test(
+    'dispose frees GPU memory: free memory back within 5% of the footprint ' + 'after 20 load/dispose cycles',
+    async () => {
+      const cycle = async (measure: boolean) => {
+        const model = await LlamaModel.load(gpuBigModel, { gpuLayers: 'all', contextSize: 2048 });
+        await model.generate('Hello', { temperature: 0, maxTokens: 4 });
+        const during = measure ? (await gpuDevice()).memoryFree : 0;
+        await model.dispose();
+        return during;
+      };
+      await cycle(false); // the CUDA context and cuBLAS handles stay for the process: made once here
+      const before = (await gpuDevice()).memoryFree;
+      const during = await cycle(true);
+      const footprint = before - during;
+      expect(footprint).toBeGreaterThan(400 * 1048576); // ~0.6 GB of weights, and the KV cache
+      for (let i = 1; i < 20; i++) await cycle(false);
+      const after = (await gpuDevice()).memoryFree;
+      console.log(
+        `[gpu] footprint ${(footprint / 1048576).toFixed(0)} MiB; free before ${(before / 1048576).toFixed(0)} MiB, ` +
+          `after 20 cycles ${(after / 1048576).toFixed(0)} MiB`,
+      );
+      expect(before - after).toBeLessThan(0.05 * footprint);
+    },
+  );
 
-  test('parallel sequences on the GPU: four concurrent requests give each one\'s solo output', async () => {
+  test("parallel sequences on the GPU: four concurrent requests give each one's solo output", async () => {
     const path = gpuStoriesPath ?? testModelPath('spmF32');
     await using model = await LlamaModel.load(path, { gpuLayers: 'all', contextSize: 256, sequences: 4 });
     const prompts = ['Once upon a time', 'The cat', 'Lily wanted', 'One day, Tom'];
     const solo = [];
     for (const prompt of prompts) solo.push((await model.generate(prompt, { temperature: 0, maxTokens: 32 })).tokens);
-    const together = await Promise.all(prompts.map((prompt) => model.generate(prompt, { temperature: 0, maxTokens: 32 })));
+    const together = await Promise.all(
+      prompts.map((prompt) => model.generate(prompt, { temperature: 0, maxTokens: 32 })),
+    );
     expect(together.map((result) => result.tokens)).toEqual(solo);
   });
 });

@@ -19,7 +19,11 @@ const prompt = 'Hello my name is';
 const prebuildDir = join(repoRoot, 'prebuilds', `${process.platform}-${process.arch}`);
 const work = mkdtempSync(join(tmpdir(), 'llama-napi-install-'));
 const npm = (args: string[], cwd: string) =>
-  execFileSync('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 
 /** Bytes under a folder (files only, links not followed). */
 function sizeOf(path: string): number {
@@ -36,7 +40,9 @@ const addon = loadAddon();
 const model = await LlamaModel.load(${JSON.stringify(model)}, { contextSize: 128 });
 const result = await model.generate(${JSON.stringify(prompt)}, { temperature: 0, maxTokens: 8 });
 await model.dispose();
-console.log(JSON.stringify({ tokens: result.tokens, text: result.text, versions: addon.versions, devices: addon.devices() }));
+console.log(JSON.stringify({
+  tokens: result.tokens, text: result.text, versions: addon.versions, devices: addon.devices(),
+}));
 `;
 
 const consumerTypes = `
@@ -45,7 +51,9 @@ import type { NativeAddon } from 'llama-napi/native';
 setLogLevel('error');
 const model: LlamaModel = await LlamaModel.load('m.gguf');
 const plain: GenerateResult = await model.generate('x');
-const typed = await model.generate('x', { jsonSchema: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] } });
+const typed = await model.generate('x', {
+  jsonSchema: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'] },
+});
 const n: number = typed.json.n;
 const code: LlamaError['code'] = 'DISPOSED';
 type Devices = ReturnType<NativeAddon['devices']>;
@@ -59,9 +67,16 @@ const sizes: Record<string, string> = {};
 beforeAll(async () => {
   // The prebuilt binary, made as a release would make it (about 10 minutes the first time).
   if (!existsSync(prebuildDir) || !readdirSync(prebuildDir).some((file) => file.endsWith('.node'))) {
-    execFileSync(process.execPath, [join(repoRoot, 'scripts', 'prebuild.mjs')], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(process.execPath, [join(repoRoot, 'scripts', 'prebuild.mjs')], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   }
-  const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', work], repoRoot)) as Array<{ filename: string; size: number; unpackedSize: number }>;
+  const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', work], repoRoot)) as Array<{
+    filename: string;
+    size: number;
+    unpackedSize: number;
+  }>;
   tarball = join(work, packed[0]!.filename);
   sizes.tarball = `${mib(packed[0]!.size)} packed, ${mib(packed[0]!.unpackedSize)} unpacked`;
 
@@ -70,7 +85,11 @@ beforeAll(async () => {
 }, 1_800_000);
 
 afterAll(() => {
-  console.log(`[install] ${Object.entries(sizes).map(([key, value]) => `${key}: ${value}`).join('; ')}`);
+  console.log(
+    `[install] ${Object.entries(sizes)
+      .map(([key, value]) => `${key}: ${value}`)
+      .join('; ')}`,
+  );
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -88,14 +107,21 @@ function withoutPrebuilds(): string {
 function installInto(name: string, from: string): string {
   const project = join(work, name);
   mkdirSync(project);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: `consumer-${name}`, private: true, type: 'module' }));
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: `consumer-${name}`, private: true, type: 'module' }),
+  );
   npm(['install', from], project);
   return project;
 }
 
 function runConsumer(project: string) {
   writeFileSync(join(project, 'main.mjs'), consumerScript);
-  const run = spawnSync(process.execPath, ['main.mjs'], { cwd: project, encoding: 'utf8', env: { ...process.env, LLAMA_NAPI_LOG_LEVEL: 'error' } });
+  const run = spawnSync(process.execPath, ['main.mjs'], {
+    cwd: project,
+    encoding: 'utf8',
+    env: { ...process.env, LLAMA_NAPI_LOG_LEVEL: 'error' },
+  });
   expect(run.status, run.stderr).toBe(0);
   return JSON.parse(run.stdout) as {
     tokens: number[];
@@ -110,12 +136,23 @@ function typeCheck(project: string) {
   writeFileSync(
     join(project, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false,
-        types: ['node'], typeRoots: [join(repoRoot, 'node_modules', '@types')], lib: ['ES2022', 'ESNext.Disposable'] },
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: ['node'],
+        typeRoots: [join(repoRoot, 'node_modules', '@types')],
+        lib: ['ES2022', 'ESNext.Disposable'],
+      },
       files: ['consumer.ts'],
     }),
   );
-  const tsc = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { encoding: 'utf8' });
+  const tsc = spawnSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], {
+    encoding: 'utf8',
+  });
   expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
 }
 
@@ -125,7 +162,13 @@ describe('npm pack, then npm install into an empty project', () => {
     const installed = join(project, 'node_modules', 'llama-napi');
     expect(existsSync(join(installed, 'build'))).toBe(false);
     expect(readdirSync(join(installed, 'prebuilds', `${process.platform}-${process.arch}`))).toEqual(
-      expect.arrayContaining(['llama-napi.glibc.node', 'libllama-napi-llama.so', 'libllama-napi-ggml.so', 'libllama-napi-ggml-base.so', 'libggml-cpu-x64.so']),
+      expect.arrayContaining([
+        'llama-napi.glibc.node',
+        'libllama-napi-llama.so',
+        'libllama-napi-ggml.so',
+        'libllama-napi-ggml-base.so',
+        'libggml-cpu-x64.so',
+      ]),
     );
     const out = runConsumer(project);
     expect(out.tokens).toEqual(expectedTokens);
@@ -133,7 +176,10 @@ describe('npm pack, then npm install into an empty project', () => {
     const cpu = out.devices.find((device) => device.type === 'cpu');
     expect(cpu?.library).toMatch(new RegExp(`${installed}/prebuilds/[^/]+/libggml-cpu-[a-z0-9_]+\\.so$`));
     typeCheck(project);
-    sizes.prebuilt = `node_modules/llama-napi ${mib(sizeOf(installed))}, node_modules ${mib(sizeOf(join(project, 'node_modules')))}, CPU variant ${cpu?.library.split('/').pop()}`;
+    sizes.prebuilt =
+      `node_modules/llama-napi ${mib(sizeOf(installed))}, ` +
+      `node_modules ${mib(sizeOf(join(project, 'node_modules')))}, ` +
+      `CPU variant ${cpu?.library.split('/').pop()}`;
   }, 600_000);
 
   test('without it: the install script builds from the packed llama.cpp sources (no git, no second download)', () => {
@@ -149,6 +195,8 @@ describe('npm pack, then npm install into an empty project', () => {
     // The install keeps the built addon, not the build tree.
     expect(readdirSync(join(installed, 'build'))).toEqual(['Release']);
     expect(readdirSync(join(installed, 'build', 'Release'))).toEqual(['llama_napi.node']);
-    sizes.source = `node_modules/llama-napi ${mib(sizeOf(installed))}, node_modules ${mib(sizeOf(join(project, 'node_modules')))}`;
+    sizes.source =
+      `node_modules/llama-napi ${mib(sizeOf(installed))}, ` +
+      `node_modules ${mib(sizeOf(join(project, 'node_modules')))}`;
   }, 1_200_000);
 });

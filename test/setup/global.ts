@@ -11,5 +11,9 @@ export default async function setup(): Promise<void> {
   ensureOracle('llama-simple', 'llama-embedding');
   await ensureTestModels();
   // The CLI tests run the compiled dist/cli.js: compile the current sources first.
-  execFileSync(process.execPath, [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(repoRoot, 'tsconfig.json')], { stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(repoRoot, 'tsconfig.json')],
+    { stdio: 'inherit' },
+  );
 }

@@ -3,8 +3,8 @@
 import { describe, expectTypeOf, test } from 'vitest';
 
 import {
-  AiProviderError,
-  LlamaError,
+  type AiProviderError,
+  type LlamaError,
   LlamaModel,
   LocalProvider,
   getLogLevel,
@@ -29,7 +29,9 @@ describe('LlamaModel', () => {
     expectTypeOf(LlamaModel.load).parameter(0).toEqualTypeOf<string>();
     expectTypeOf(LlamaModel.load('m.gguf')).resolves.toEqualTypeOf<LlamaModel>();
     expectTypeOf(model.generate('Hi')).resolves.toEqualTypeOf<GenerateResult>();
-    expectTypeOf(model.generate('Hi', { maxTokens: 4, temperature: 0 })).resolves.toHaveProperty('text').toEqualTypeOf<string>();
+    expectTypeOf(model.generate('Hi', { maxTokens: 4, temperature: 0 }))
+      .resolves.toHaveProperty('text')
+      .toEqualTypeOf<string>();
     expectTypeOf(model.tokenize('Hi')).resolves.toEqualTypeOf<number[]>();
     expectTypeOf(model.embed('Hi')).resolves.toEqualTypeOf<Float32Array>();
     expectTypeOf(model.stream('Hi')).toMatchTypeOf<AsyncIterable<TokenChunk>>();
@@ -67,10 +69,16 @@ describe('LlamaModel', () => {
   });
 
   test('an explicit type argument wins; a schema not known statically gives unknown', () => {
-    expectTypeOf(model.generate<{ n: number }>('x', { jsonSchema: { type: 'object' } })).resolves.toHaveProperty('json').toEqualTypeOf<{ n: number }>();
+    expectTypeOf(model.generate<{ n: number }>('x', { jsonSchema: { type: 'object' } }))
+      .resolves.toHaveProperty('json')
+      .toEqualTypeOf<{ n: number }>();
     const schema: Record<string, unknown> = JSON.parse('{}');
-    expectTypeOf(model.generate('x', { jsonSchema: schema })).resolves.toHaveProperty('json').toBeUnknown();
-    expectTypeOf(model.chat([{ role: 'user', content: 'x' }], { jsonSchema: { type: 'boolean' } })).resolves.toHaveProperty('json').toEqualTypeOf<boolean>();
+    expectTypeOf(model.generate('x', { jsonSchema: schema }))
+      .resolves.toHaveProperty('json')
+      .toBeUnknown();
+    expectTypeOf(model.chat([{ role: 'user', content: 'x' }], { jsonSchema: { type: 'boolean' } }))
+      .resolves.toHaveProperty('json')
+      .toEqualTypeOf<boolean>();
   });
 });
 
@@ -79,12 +87,21 @@ describe('FromJsonSchema', () => {
     expectTypeOf<FromJsonSchema<{ type: 'string'; format: 'date' }>>().toEqualTypeOf<string>();
     expectTypeOf<FromJsonSchema<{ const: 42 }>>().toEqualTypeOf<42>();
     expectTypeOf<FromJsonSchema<{ anyOf: [{ type: 'number' }, { type: 'null' }] }>>().toEqualTypeOf<number | null>();
-    expectTypeOf<FromJsonSchema<{ prefixItems: [{ type: 'string' }, { type: 'boolean' }] }>>().toEqualTypeOf<[string, boolean]>();
-    expectTypeOf<FromJsonSchema<{ prefixItems: [{ type: 'string' }]; items: { type: 'number' } }>>().toEqualTypeOf<[string, ...number[]]>();
+    expectTypeOf<FromJsonSchema<{ prefixItems: [{ type: 'string' }, { type: 'boolean' }] }>>().toEqualTypeOf<
+      [string, boolean]
+    >();
+    expectTypeOf<FromJsonSchema<{ prefixItems: [{ type: 'string' }]; items: { type: 'number' } }>>().toEqualTypeOf<
+      [string, ...number[]]
+    >();
     expectTypeOf<FromJsonSchema<{ type: 'object' }>>().toEqualTypeOf<{ [key: string]: unknown }>();
-    expectTypeOf<FromJsonSchema<{ type: 'object'; additionalProperties: { type: 'number' } }>>().toEqualTypeOf<{ [key: string]: number }>();
-    expectTypeOf<FromJsonSchema<{ allOf: [{ properties: { a: { type: 'string' } }; required: ['a'] }, { properties: { b: { type: 'number' } } }] }>>()
-      .toMatchTypeOf<{ a: string; b?: number }>();
+    expectTypeOf<FromJsonSchema<{ type: 'object'; additionalProperties: { type: 'number' } }>>().toEqualTypeOf<{
+      [key: string]: number;
+    }>();
+    expectTypeOf<
+      FromJsonSchema<{
+        allOf: [{ properties: { a: { type: 'string' } }; required: ['a'] }, { properties: { b: { type: 'number' } } }];
+      }>
+    >().toMatchTypeOf<{ a: string; b?: number }>();
     type Tree = {
       $defs: { leaf: { type: 'object'; properties: { v: { type: 'number' } }; required: ['v'] } };
       type: 'array';
@@ -118,7 +135,9 @@ describe('errors, logging, grammar, raw addon', () => {
   test('logging', () => {
     expectTypeOf(setLogLevel).parameter(0).toEqualTypeOf<LogLevel>();
     expectTypeOf(getLogLevel()).toEqualTypeOf<'debug' | 'info' | 'warn' | 'error' | 'none'>();
-    expectTypeOf(setLogger).parameter(0).toEqualTypeOf<((level: 'debug' | 'info' | 'warn' | 'error', message: string) => void) | null>();
+    expectTypeOf(setLogger)
+      .parameter(0)
+      .toEqualTypeOf<((level: 'debug' | 'info' | 'warn' | 'error', message: string) => void) | null>();
   });
 
   test('grammar and raw addon', () => {

@@ -1,18 +1,31 @@
-// The error-code list is one list: lib/errors.ts and native/errors.h must name the same codes.
+// The error codes: the addon's list (native/core/Errors.h) is NATIVE_ERROR_CODES in lib/binding.ts, and
+// LLAMA_ERROR_CODES holds them and the codes only TypeScript raises.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describe, expect, test } from 'vitest';
 
-import { LLAMA_ERROR_CODES, LlamaError } from '../../lib/index.js';
+import { AiProviderError, LLAMA_ERROR_CODES, LlamaError } from '../../lib/index.js';
+import { NATIVE_ERROR_CODES } from '../../lib/binding.js';
 import { fromNative } from '../../lib/errors.js';
 import { repoRoot } from '../fixtures/paths.js';
 
 describe('LlamaError', () => {
-  test('native/errors.h lists exactly the codes of LLAMA_ERROR_CODES, in order', () => {
-    const header = readFileSync(join(repoRoot, 'native', 'errors.h'), 'utf8');
+  test('native/core/Errors.h lists exactly NATIVE_ERROR_CODES, in order; LLAMA_ERROR_CODES holds them', () => {
+    const header = readFileSync(join(repoRoot, 'native', 'core', 'Errors.h'), 'utf8');
     const codes = [...header.matchAll(/X\(\w+, "([A-Z_]+)"\)/g)].map((match) => match[1]);
-    expect(codes).toEqual([...LLAMA_ERROR_CODES]);
+    expect(codes).toEqual([...NATIVE_ERROR_CODES]);
+    expect(LLAMA_ERROR_CODES.slice(0, codes.length)).toEqual(codes);
+    expect(new Set(LLAMA_ERROR_CODES).size).toBe(LLAMA_ERROR_CODES.length);
+  });
+
+  test("the job-application codes are the provider's, not the library's", () => {
+    for (const code of ['MODEL_NOT_CONFIGURED', 'INVALID_INPUT', 'INVALID_OUTPUT']) {
+      expect(LLAMA_ERROR_CODES).not.toContain(code);
+    }
+    const error = new AiProviderError('INVALID_INPUT', 'no posting');
+    expect(error).toBeInstanceOf(LlamaError);
+    expect(error).toMatchObject({ name: 'AiProviderError', code: 'INVALID_INPUT' });
   });
 
   test('carries a code, a name and a cause', () => {

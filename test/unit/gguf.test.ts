@@ -87,7 +87,11 @@ describe('writeGguf / readGgufHeader', () => {
     expect(header.dataOffset % 32).toBe(0);
     expect(header.fileSize).toBe(header.dataOffset + 256 + 68);
     const bytes = readFileSync(path);
-    expect(new Float32Array(bytes.buffer.slice(bytes.byteOffset + header.dataOffset, bytes.byteOffset + header.dataOffset + 256))).toEqual(f32);
+    expect(
+      new Float32Array(
+        bytes.buffer.slice(bytes.byteOffset + header.dataOffset, bytes.byteOffset + header.dataOffset + 256),
+      ),
+    ).toEqual(f32);
   });
 
   test('tensorByteSize follows the block layout', () => {
@@ -116,14 +120,29 @@ describe('writeGguf / readGgufHeader', () => {
   })();
 
   const mutate = (edit: (bytes: Buffer) => Buffer) => edit(Buffer.from(base));
+  // An edit that writes into the bytes in place and hands them back.
+  const writing =
+    (write: (bytes: Buffer) => unknown) =>
+    (bytes: Buffer): Buffer => {
+      write(bytes);
+      return bytes;
+    };
 
   test.each([
-    ['a bad magic', (b: Buffer) => (b.write('GGML', 0), b), /not a GGUF file/],
-    ['version 1', (b: Buffer) => (b.writeUInt32LE(1, 4), b), /unsupported GGUF version 1/],
-    ['a huge tensor count', (b: Buffer) => (b.writeBigUInt64LE(2n ** 40n, 8), b), /tensor count \d+ is more than the file can hold/],
-    ['a huge metadata count', (b: Buffer) => (b.writeBigUInt64LE(2n ** 50n, 16), b), /metadata count \d+ is more than the file can hold/],
-    ['a count beyond any file', (b: Buffer) => (b.writeBigUInt64LE(2n ** 63n, 16), b), /far beyond any file/],
-    ['a huge key length', (b: Buffer) => (b.writeBigUInt64LE(2n ** 40n, 24), b), /needs \d+ bytes, but the file ends/],
+    ['a bad magic', writing((b) => b.write('GGML', 0)), /not a GGUF file/],
+    ['version 1', writing((b) => b.writeUInt32LE(1, 4)), /unsupported GGUF version 1/],
+    [
+      'a huge tensor count',
+      writing((b) => b.writeBigUInt64LE(2n ** 40n, 8)),
+      /tensor count \d+ is more than the file can hold/,
+    ],
+    [
+      'a huge metadata count',
+      writing((b) => b.writeBigUInt64LE(2n ** 50n, 16)),
+      /metadata count \d+ is more than the file can hold/,
+    ],
+    ['a count beyond any file', writing((b) => b.writeBigUInt64LE(2n ** 63n, 16)), /far beyond any file/],
+    ['a huge key length', writing((b) => b.writeBigUInt64LE(2n ** 40n, 24)), /needs \d+ bytes, but the file ends/],
     ['truncated tensor data', (b: Buffer) => b.subarray(0, b.length - 4), /past the end of the file/],
   ])('rejects %s', async (_what, edit, message) => {
     const error = await readGgufHeader(mutate(edit)).catch((e: unknown) => e);
@@ -155,8 +174,17 @@ describe('writeGguf / readGgufHeader', () => {
     const { vocabPath } = await import('../fixtures/paths.js');
     const header = await readGgufHeader(vocabPath('llama-spm'), { arrays: false, unique: ['tokenizer.ggml.tokens'] });
     const tokens = header.metadata.get('tokenizer.ggml.tokens');
-    expect(tokens).toMatchObject({ type: GgufValueType.ARRAY, itemType: GgufValueType.STRING, value: [], length: 32000 });
-    expect(header.metadata.get('tokenizer.ggml.scores')).toMatchObject({ itemType: GgufValueType.FLOAT32, value: [], length: 32000 });
+    expect(tokens).toMatchObject({
+      type: GgufValueType.ARRAY,
+      itemType: GgufValueType.STRING,
+      value: [],
+      length: 32000,
+    });
+    expect(header.metadata.get('tokenizer.ggml.scores')).toMatchObject({
+      itemType: GgufValueType.FLOAT32,
+      value: [],
+      length: 32000,
+    });
 
     // Every llama.cpp vocabulary has distinct tokens, and the hash table probes past shared slots.
     for (const name of ['llama-bpe', 'qwen2', 'gpt-2', 'bert-bge']) {

@@ -16,7 +16,11 @@ const run = (env: Record<string, string>) =>
 describe('vendor/materialize.mjs', () => {
   test('the pin names the source tarball, its integrity, the bundle hash and the commit', () => {
     const pin = JSON.parse(readFileSync(join(repoRoot, 'vendor', 'llama.cpp.pin.json'), 'utf8'));
-    expect(pin.source).toMatchObject({ package: 'node-llama-cpp', version: '3.22.1', bundle: 'package/llama/gitRelease.bundle' });
+    expect(pin.source).toMatchObject({
+      package: 'node-llama-cpp',
+      version: '3.22.1',
+      bundle: 'package/llama/gitRelease.bundle',
+    });
     expect(pin.source.integrity).toMatch(/^sha512-[A-Za-z0-9+/]{86}==$/);
     expect(pin.source.bundleSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(pin.llamaCpp.commit).toMatch(/^[0-9a-f]{40}$/);

@@ -1,0 +1,181 @@
+// Generation options: their public shape, their checks (INVALID_OPTION before any native call),
+// and their translation into the addon's request.
+import type { NativeGenerateRequest, NativeSamplingParams, TokenChunk } from '../binding.js';
+import { LlamaError, invalidOption } from '../errors.js';
+import {
+  optionalBoolean,
+  optionalFunction,
+  optionalLimited,
+  optionalSignal,
+  optionsObject,
+  rejectUnknown,
+} from '../option-checks.js';
+import { prepareValidator } from './json-output.js';
+import { jsonSchemaToGrammar, type JsonSchema } from './json-schema.js';
+
+/** llama.cpp's sampler chain, in camelCase. Defaults are llama.cpp's. */
+export interface SamplingOptions {
+  /** 0 = greedy. Default 0.8. */
+  temperature?: number;
+  /** Keep the k most likely tokens (0 = off). Default 40. */
+  topK?: number;
+  /** Nucleus sampling (1 = off). Default 0.95. */
+  topP?: number;
+  /** Drop tokens below minP × the best token's probability (0 = off). Default 0.05. */
+  minP?: number;
+  /** Locally typical sampling (1 = off). Default 1. */
+  typicalP?: number;
+  /** Penalty on tokens seen in the window (1 = off). Default 1. */
+  repeatPenalty?: number;
+  /** Penalty proportional to how often a token occurred in the window (0 = off). */
+  frequencyPenalty?: number;
+  /** Penalty on any token that occurred in the window (0 = off). */
+  presencePenalty?: number;
+  /** How many recent tokens the penalties look at (0 = off). Default 64. */
+  penaltyLastN?: number;
+  /** Added to a token's logit; -Infinity forbids the token. */
+  logitBias?: Record<number, number> | Map<number, number>;
+  /** Seed of the random draw: same seed, same output. Default: random. */
+  seed?: number;
+}
+
+/** Options of {@link LlamaModel.generate} and {@link LlamaModel.stream}. */
+export interface GenerateOptions extends SamplingOptions {
+  /** Most tokens to generate. Default: until end of generation or a full context. */
+  maxTokens?: number;
+  /** Stop as soon as the text contains one of these; the stop string is not returned. */
+  stop?: string[];
+  /** A GBNF grammar the output must follow (llama.cpp's grammar sampler). */
+  grammar?: string;
+  /**
+   * A JSON Schema the output must match: converted to a grammar, and the result parsed, validated
+   * and returned as `json`. Bound strings and arrays (maxLength, maxItems) so generation ends.
+   */
+  jsonSchema?: JsonSchema;
+  /** Stops generation: the result keeps what was generated so far, with `stopReason: 'abort'`. */
+  signal?: AbortSignal;
+  /** Called for each generated token, in order, before the promise resolves. */
+  onToken?: (chunk: TokenChunk) => void;
+  /** Parse special-token text in the prompt (as llama.cpp's tools do). Default true. */
+  parseSpecial?: boolean;
+  /** Add BOS/EOS to the prompt as the vocabulary asks. Default true. */
+  addSpecial?: boolean;
+  /** Render special (control) tokens in the output text. Default false. */
+  special?: boolean;
+}
+
+export const GENERATE_OPTION_KEYS = [
+  'temperature',
+  'topK',
+  'topP',
+  'minP',
+  'typicalP',
+  'repeatPenalty',
+  'frequencyPenalty',
+  'presencePenalty',
+  'penaltyLastN',
+  'logitBias',
+  'seed',
+  'maxTokens',
+  'stop',
+  'grammar',
+  'signal',
+  'onToken',
+  'parseSpecial',
+  'addSpecial',
+  'special',
+  'jsonSchema',
+] as const;
+
+/** Checked generation options, ready for the addon. */
+export interface ParsedGenerateOptions {
+  request: Omit<NativeGenerateRequest, 'tokens'>;
+  signal: AbortSignal | undefined;
+  onToken: ((chunk: TokenChunk) => void) | undefined;
+  parseSpecial: boolean;
+  addSpecial: boolean;
+  jsonSchema: JsonSchema | undefined;
+}
+
+function parseLogitBias(value: unknown, vocabSize: number): Array<[number, number]> | undefined {
+  if (value === undefined) return undefined;
+  let entries: Array<[unknown, unknown]>;
+  if (value instanceof Map) entries = [...value.entries()];
+  else if (value !== null && typeof value === 'object' && !Array.isArray(value)) entries = Object.entries(value);
+  else invalidOption('logitBias', 'an object or Map of token id → bias', value);
+  return entries.map(([key, bias]) => {
+    const token = typeof key === 'string' && /^\d+$/.test(key) ? Number(key) : key;
+    if (typeof token !== 'number' || !Number.isInteger(token) || token < 0 || token >= vocabSize) {
+      invalidOption('logitBias key', `a token id from 0 to ${vocabSize - 1}`, key);
+    }
+    if (typeof bias !== 'number' || Number.isNaN(bias) || bias === Number.POSITIVE_INFINITY) {
+      invalidOption(`logitBias[${token}]`, 'a number or -Infinity', bias);
+    }
+    return [token, bias];
+  });
+}
+
+/** Checks generation options; `extraKeys` are allowed keys handled by the caller. */
+export function parseGenerateOptions(
+  options: unknown,
+  vocabSize: number,
+  extraKeys: readonly string[] = [],
+): ParsedGenerateOptions {
+  const opts = optionsObject<GenerateOptions>('options', options);
+  rejectUnknown('generate options', opts, [...GENERATE_OPTION_KEYS, ...extraKeys]);
+  const sampling: NativeSamplingParams = {};
+  const set = <K extends keyof NativeSamplingParams>(key: K, value: NativeSamplingParams[K] | undefined) => {
+    if (value !== undefined) sampling[key] = value;
+  };
+  set('temperature', optionalLimited('temperature', opts.temperature));
+  set('topK', optionalLimited('topK', opts.topK));
+  set('topP', optionalLimited('topP', opts.topP));
+  set('minP', optionalLimited('minP', opts.minP));
+  set('typicalP', optionalLimited('typicalP', opts.typicalP));
+  set('repeatPenalty', optionalLimited('repeatPenalty', opts.repeatPenalty));
+  set('frequencyPenalty', optionalLimited('frequencyPenalty', opts.frequencyPenalty));
+  set('presencePenalty', optionalLimited('presencePenalty', opts.presencePenalty));
+  set('penaltyLastN', optionalLimited('penaltyLastN', opts.penaltyLastN));
+  set('seed', optionalLimited('seed', opts.seed));
+  set('logitBias', parseLogitBias(opts.logitBias, vocabSize));
+  if (opts.grammar !== undefined) {
+    if (typeof opts.grammar !== 'string' || opts.grammar.trim() === '')
+      invalidOption('grammar', 'a non-empty GBNF string', opts.grammar);
+    sampling.grammar = opts.grammar;
+  }
+  const jsonSchema = opts.jsonSchema;
+  if (jsonSchema !== undefined) {
+    if (opts.grammar !== undefined)
+      throw new LlamaError('INVALID_OPTION', 'grammar and jsonSchema cannot be used together');
+    if (
+      typeof jsonSchema !== 'boolean' &&
+      (jsonSchema === null || typeof jsonSchema !== 'object' || Array.isArray(jsonSchema))
+    ) {
+      invalidOption('jsonSchema', 'a JSON Schema object', jsonSchema);
+    }
+    sampling.grammar = jsonSchemaToGrammar(jsonSchema);
+    prepareValidator(jsonSchema);
+  }
+
+  const request: Omit<NativeGenerateRequest, 'tokens'> = { sampling };
+  const maxTokens = optionalLimited('maxTokens', opts.maxTokens);
+  if (maxTokens !== undefined) request.maxTokens = maxTokens;
+  if (opts.stop !== undefined) {
+    if (!Array.isArray(opts.stop) || opts.stop.some((stop) => typeof stop !== 'string' || stop.length === 0)) {
+      invalidOption('stop', 'an array of non-empty strings', opts.stop);
+    }
+    if (opts.stop.length > 0) request.stop = [...opts.stop];
+  }
+  const special = optionalBoolean('special', opts.special);
+  if (special !== undefined) request.special = special;
+  const signal = optionalSignal('signal', opts.signal);
+  if (signal?.aborted) throw new LlamaError('ABORTED', 'generation was aborted');
+  return {
+    request,
+    signal,
+    onToken: optionalFunction<(chunk: TokenChunk) => void>('onToken', opts.onToken),
+    parseSpecial: optionalBoolean('parseSpecial', opts.parseSpecial) ?? true,
+    addSpecial: optionalBoolean('addSpecial', opts.addSpecial) ?? true,
+    jsonSchema,
+  };
+}

@@ -1,0 +1,69 @@
+// ContextState: a llama_context, its thread pool and its batching engine.
+// Contract: each context owns a persistent ggml thread pool, so a decode on any thread runs on the
+// same CPU threads (no thread spawned per decode). generate() requests go to the engine
+// (core/Engine.h); raw operations (decode, sample, embed, memory*) take the context with a
+// Lease<ContextState>, one at a time, and are refused with BUSY while the engine holds requests,
+// and vice versa. MarkDisposed() takes effect at once: the running operation is aborted through
+// llama.cpp's abort callback and its own checks, and the llama_context is freed on the main thread
+// as soon as no operation holds it. The state keeps its model alive until then.
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "core/Errors.h"
+#include "ggml-cpu.h"
+#include "llama.h"
+
+namespace llama_napi {
+
+struct ModelState;
+class Engine;
+class EngineListener;
+
+struct ContextState {
+    std::shared_ptr<ModelState> model;
+    llama_context * ctx = nullptr;
+    /** The context's own CPU threads, alive between decodes (freed after the context). */
+    ggml_threadpool * threadpool = nullptr;
+    std::atomic<bool> disposed{ false };
+    /** The abort flag of the operation running now (nullptr between operations). */
+    std::atomic<std::atomic<bool> *> active_abort{ nullptr };
+    /** A raw operation holds the context. Main thread only. */
+    bool busy = false;
+    /** Which outputs of the last llama_decode have logits: the batch's size, and whether every
+     *  token has them (else only the last). Written by the leaseholder. */
+    int32_t last_batch_size = 0;
+    bool last_logits_all = false;
+
+    /** Takes ownership of `context` and `pool`, and attaches the pool to the context. */
+    ContextState(std::shared_ptr<ModelState> owner, llama_context * context, ggml_threadpool * pool);
+    ~ContextState();
+    ContextState(const ContextState &) = delete;
+    ContextState & operator=(const ContextState &) = delete;
+
+    /** Whether llama_get_logits_ith(ctx, index) has logits to read. */
+    bool HasLogits(int32_t index) const;
+
+    /** The batching engine, or nullptr before the first generate(). Main thread. */
+    Engine * engine() const { return engine_.get(); }
+    /** Starts the engine; its events go to `listener`. Main thread, once. */
+    Engine & StartEngine(std::shared_ptr<EngineListener> listener);
+    /** Whether a generate() may start: live, and no raw operation running (else `why`). Main thread. */
+    bool CheckCanGenerate(NativeFailure & why) const;
+
+    /** Disposes: frees now if idle, else when the running operation lets go. Main thread. */
+    void MarkDisposed();
+    /** Whether the running operation should stop (its abort flag, or dispose). Any thread. */
+    bool ShouldStop() const;
+
+    // Lease<ContextState>: a raw operation whose abort flag is `abort` (may be nullptr).
+    bool Begin(NativeFailure & why, std::atomic<bool> * abort);
+    void End();
+
+   private:
+    void Free();
+    std::unique_ptr<Engine> engine_;
+};
+
+}  // namespace llama_napi

@@ -1,0 +1,431 @@
+// Continuous batching engine (see Engine.h).
+#include "core/Engine.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/ContextState.h"
+#include "core/ModelState.h"
+#include "core/Sampling.h"
+#include "core/Stats.h"
+#include "core/TokenText.h"
+#include "runtime/Log.h"
+
+namespace llama_napi {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Milliseconds(Clock::time_point from, Clock::time_point to) {
+    return std::chrono::duration<double, std::milli>(to - from).count();
+}
+
+}  // namespace
+
+/** A sequence of the context and the request using it. Engine thread only. */
+struct Engine::Slot {
+    llama_seq_id seq = 0;
+    /** Tokens whose keys and values sit in this sequence's memory, in order. */
+    std::vector<llama_token> cached;
+    uint64_t last_used = 0;
+
+    // The request in progress (none when idle).
+    uint64_t id = 0;
+    std::unique_ptr<GenerationRequest> request;
+    size_t prompt_done = 0;  // prompt tokens in memory
+    size_t reused = 0;
+    std::vector<llama_token> generated;
+    std::string text;     // bytes of every piece generated
+    size_t emitted = 0;   // bytes of `text` already streamed
+    size_t cut = std::string::npos;  // where a stop string starts
+    llama_token next = LLAMA_TOKEN_NULL;  // sampled, to decode next
+    int32_t batch_index = -1;  // where this slot's logits are in the batch being decoded
+    Clock::time_point admitted;
+    Clock::time_point prompt_finished;
+    bool evaluated = false;  // the whole prompt is in memory
+
+    bool Busy() const { return request != nullptr; }
+};
+
+Engine::Engine(ContextState & context, std::shared_ptr<EngineListener> listener)
+    : context_(context), listener_(std::move(listener)) {
+    Stats::Get().engines.made++;
+}
+
+Engine::~Engine() {
+    Stop();
+    Stats::Get().engines.freed++;
+}
+
+uint64_t Engine::Submit(std::unique_ptr<GenerationRequest> request) {
+    uint64_t id;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        id = next_id_++;
+        queue_.emplace_back(id, std::move(request));
+        if (!thread_.joinable()) {
+            thread_ = std::thread([this] { Run(); });
+        }
+    }
+    wake_.notify_one();
+    return id;
+}
+
+void Engine::Stop() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_) {
+            return;
+        }
+        stopping_ = true;
+    }
+    wake_.notify_one();
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+    // The loop ended what it held; what never reached it ends here. The listener delivers these
+    // before it closes.
+    const NativeFailure disposed{ ErrorCode::Disposed, "the context was disposed before the generation started" };
+    for (Arrival & arrival : queue_) {
+        Reject(arrival.first, *arrival.second, disposed);
+    }
+    queue_.clear();
+    listener_->Close();
+}
+
+bool Engine::BatchAborted() const {
+    if (!in_batch_.load(std::memory_order_acquire) || batch_requests_.empty()) {
+        return false;
+    }
+    for (const GenerationRequest * request : batch_requests_) {
+        if (!request->abort->load(std::memory_order_relaxed)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+void Engine::Run() {
+    const auto n_seq = static_cast<llama_seq_id>(llama_n_seq_max(context_.ctx));
+    for (llama_seq_id seq = 0; seq < n_seq; ++seq) {
+        slots_.push_back(std::make_unique<Slot>());
+        slots_.back()->seq = seq;
+    }
+    batch_ = llama_batch_init(static_cast<int32_t>(llama_n_batch(context_.ctx)), 0, 1);
+
+    for (;;) {
+        std::vector<Arrival> arrivals;
+        {
+            std::unique_lock<std::mutex> lock(mutex_);
+            const bool busy = std::any_of(slots_.begin(), slots_.end(), [](const auto & s) { return s->Busy(); });
+            if (!busy) {
+                wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+            }
+            if (stopping_) {
+                break;
+            }
+            // As many waiting requests as there are free slots, first come first served.
+            auto free = std::count_if(slots_.begin(), slots_.end(), [](const auto & s) { return !s->Busy(); });
+            while (free-- > 0 && !queue_.empty()) {
+                arrivals.push_back(std::move(queue_.front()));
+                queue_.pop_front();
+            }
+        }
+        if (cache_stale_.exchange(false)) {
+            llama_memory_clear(llama_get_memory(context_.ctx), true);
+            for (auto & slot : slots_) slot->cached.clear();
+        }
+        for (Arrival & arrival : arrivals) {
+            Admit(std::move(arrival));
+        }
+        // Requests aborted since the last step end here, with what they have.
+        for (auto & slot : slots_) {
+            if (slot->Busy() && slot->request->abort->load()) {
+                Finish(*slot, StopReason::Abort, nullptr);
+            }
+        }
+        try {
+            Step();
+        } catch (const std::exception & e) {
+            NativeFailure failure{ ErrorCode::NativeError, std::string("llama.cpp raised: ") + e.what() };
+            for (auto & slot : slots_) {
+                if (slot->Busy()) {
+                    ClearSequence(*slot);
+                    Finish(*slot, StopReason::Abort, &failure);
+                }
+            }
+        }
+    }
+
+    // Stopping (dispose): everything still held is rejected.
+    NativeFailure disposed{ ErrorCode::Disposed, "the context was disposed during generation" };
+    for (auto & slot : slots_) {
+        if (slot->Busy()) {
+            Finish(*slot, StopReason::Abort, &disposed);
+        }
+    }
+    llama_batch_free(batch_);
+}
+
+bool Engine::PreparePrompt(GenerationRequest & request, NativeFailure & failure) const {
+    if (request.has_text) {
+        std::string error;
+        if (!Tokenize(context_.model->vocab, request.text, request.add_special, request.parse_special, request.prompt,
+                      error)) {
+            failure = { ErrorCode::TokenizeFailed, error };
+            return false;
+        }
+        request.text = std::string();  // the tokens are what is used from here
+        if (request.prompt.empty()) {
+            failure = { ErrorCode::InvalidArgument, "the prompt is empty (no tokens)" };
+            return false;
+        }
+    }
+    const size_t n_ctx_seq = llama_n_ctx_seq(context_.ctx);
+    if (request.prompt.size() > n_ctx_seq) {
+        failure = { ErrorCode::ContextOverflow, "the prompt has " + std::to_string(request.prompt.size()) +
+                                                    " tokens, more than the context holds (" +
+                                                    std::to_string(n_ctx_seq) + "); load with a larger contextSize" };
+        return false;
+    }
+    return true;
+}
+
+void Engine::Admit(Arrival arrival) {
+    GenerationRequest & request = *arrival.second;
+    NativeFailure failure;
+    bool ready = false;
+    try {
+        if (PreparePrompt(request, failure)) {
+            request.chain = BuildSamplerChain(request.sampling, *context_.model, failure, &request.grammar);
+            ready = request.chain != nullptr;
+        }
+    } catch (const std::exception & e) {
+        failure = { ErrorCode::NativeError, std::string("llama.cpp raised: ") + e.what() };
+    } catch (...) {
+        failure = { ErrorCode::NativeError, "llama.cpp raised an unknown exception" };
+    }
+    if (!ready) {
+        Reject(arrival.first, request, failure);
+        return;
+    }
+    // The free slot whose cache shares the longest prefix with the prompt (then the least recent).
+    Slot * best = nullptr;
+    size_t best_common = 0;
+    const std::vector<llama_token> & prompt = request.prompt;
+    for (auto & candidate : slots_) {
+        if (candidate->Busy()) continue;
+        const std::vector<llama_token> & cached = candidate->cached;
+        size_t common = 0;
+        while (common < cached.size() && common < prompt.size() && cached[common] == prompt[common]) ++common;
+        if (best == nullptr || common > best_common ||
+            (common == best_common && candidate->last_used < best->last_used)) {
+            best = candidate.get();
+            best_common = common;
+        }
+    }
+    Slot & slot = *best;
+    slot.id = arrival.first;
+    slot.request = std::move(arrival.second);
+    slot.admitted = Clock::now();
+    slot.evaluated = false;
+    // Keep the common prefix, but evaluate at least the last prompt token: sampling starts
+    // from its logits.
+    size_t keep = std::min(best_common, prompt.size() - 1);
+    if (!llama_memory_seq_rm(llama_get_memory(context_.ctx), slot.seq, static_cast<llama_pos>(keep), -1)) {
+        ClearSequence(slot);  // a memory that cannot drop a tail (recurrent models): start over
+        keep = 0;
+    }
+    slot.cached.resize(keep);
+    slot.prompt_done = keep;
+    slot.reused = keep;
+}
+
+void Engine::Reject(uint64_t id, const GenerationRequest & request, const NativeFailure & failure) {
+    EngineEvent event;
+    event.id = id;
+    event.done = true;
+    event.failed = true;
+    event.failure = failure;
+    event.prompt_tokens = request.prompt.size();
+    listener_->Deliver(std::move(event));
+}
+
+void Engine::Step() {
+    llama_context * ctx = context_.ctx;
+    const auto n_batch = static_cast<size_t>(llama_n_batch(ctx));
+    const size_t n_ctx_seq = llama_n_ctx_seq(ctx);
+    batch_.n_tokens = 0;
+    batch_requests_.clear();
+    auto add = [&](Slot & slot, llama_token token, bool logits) {
+        const int32_t i = batch_.n_tokens++;
+        batch_.token[i] = token;
+        batch_.pos[i] = static_cast<llama_pos>(slot.cached.size());
+        batch_.n_seq_id[i] = 1;
+        batch_.seq_id[i][0] = slot.seq;
+        batch_.logits[i] = logits;
+        slot.cached.push_back(token);
+        if (logits) slot.batch_index = i;
+    };
+
+    // Generating slots first (one token each), then prompt chunks in the space left.
+    for (auto & slot : slots_) {
+        slot->batch_index = -1;
+        if (slot->Busy() && slot->next != LLAMA_TOKEN_NULL && static_cast<size_t>(batch_.n_tokens) < n_batch) {
+            add(*slot, slot->next, true);
+            slot->next = LLAMA_TOKEN_NULL;
+            batch_requests_.push_back(slot->request.get());
+        }
+    }
+    for (auto & slot : slots_) {
+        if (!slot->Busy() || slot->prompt_done >= slot->request->prompt.size()) continue;
+        const std::vector<llama_token> & prompt = slot->request->prompt;
+        bool added = false;
+        while (slot->prompt_done < prompt.size() && static_cast<size_t>(batch_.n_tokens) < n_batch) {
+            const size_t i = slot->prompt_done++;
+            add(*slot, prompt[i], i + 1 == prompt.size());
+            added = true;
+        }
+        if (added) batch_requests_.push_back(slot->request.get());
+    }
+    if (batch_.n_tokens == 0) {
+        return;
+    }
+
+    LogCapture log;
+    in_batch_.store(true, std::memory_order_release);
+    const int32_t status = llama_decode(ctx, batch_);
+    in_batch_.store(false, std::memory_order_release);
+    const auto decoded = Clock::now();
+
+    if (status != 0) {
+        if (status == 2) {
+            log.Discard();  // llama.cpp reports the abort we asked for as an error
+        }
+        // Aborted (dispose, or every request in the batch aborted) or failed: the requests in this
+        // batch end, and their sequences are cleared (a failed decode may leave part of it behind).
+        const bool disposed = context_.disposed.load();
+        NativeFailure failure{ disposed ? ErrorCode::Disposed
+                                        : (status == 1 ? ErrorCode::ContextOverflow : ErrorCode::DecodeFailed),
+                               disposed ? std::string("the context was disposed during generation")
+                                        : log.Describe("llama_decode failed with status " + std::to_string(status)) };
+        for (auto & slot : slots_) {
+            if (!slot->Busy() || std::find(batch_requests_.begin(), batch_requests_.end(), slot->request.get()) ==
+                                     batch_requests_.end()) {
+                continue;
+            }
+            ClearSequence(*slot);
+            const bool aborted = status == 2 && !disposed && slot->request->abort->load();
+            Finish(*slot, StopReason::Abort, aborted ? nullptr : &failure);
+        }
+        return;
+    }
+
+    for (auto & slot : slots_) {
+        if (!slot->Busy() || slot->batch_index < 0) continue;
+        if (!slot->evaluated) {
+            slot->evaluated = true;
+            slot->prompt_finished = decoded;
+        }
+        if (slot->request->max_tokens == 0) {
+            Finish(*slot, StopReason::MaxTokens, nullptr);
+            continue;
+        }
+        Sample(*slot);
+        if (slot->Busy() && slot->next != LLAMA_TOKEN_NULL && slot->cached.size() >= n_ctx_seq) {
+            Finish(*slot, StopReason::ContextFull, nullptr);
+        }
+    }
+}
+
+void Engine::Sample(Slot & slot) {
+    GenerationRequest & request = *slot.request;
+    const ModelState & model = *context_.model;
+    std::string error;
+    const llama_token token = SampleToken(request.chain, context_.ctx, slot.batch_index, model.n_vocab, scratch_, error,
+                                          request.grammar, request.sampling.PureGreedy() ? &request.sampling : nullptr);
+    if (token == LLAMA_TOKEN_NULL) {
+        NativeFailure failure{ ErrorCode::SamplerFailed, error };
+        Finish(slot, StopReason::Abort, &failure);
+        return;
+    }
+    if (llama_vocab_is_eog(model.vocab, token)) {
+        Finish(slot, StopReason::Eog, nullptr);
+        return;
+    }
+    slot.generated.push_back(token);
+    const size_t before = slot.text.size();
+    if (!AppendPiece(model.vocab, token, request.special, slot.text)) {
+        NativeFailure failure{ ErrorCode::NativeError, "llama.cpp could not render token " + std::to_string(token) };
+        Finish(slot, StopReason::Abort, &failure);
+        return;
+    }
+    const size_t stop_at = request.stops.Find(slot.text, before);
+    if (stop_at != std::string::npos) {
+        slot.cut = stop_at;
+    }
+    if (request.stream) {
+        // Stream what can no longer change: not a possible start of a stop string, whole characters.
+        size_t end = stop_at != std::string::npos ? stop_at : slot.text.size() - request.stops.PartialSuffix(slot.text);
+        end = std::max(end, slot.emitted);
+        const size_t complete = slot.emitted + CompleteUtf8Prefix(slot.text.substr(slot.emitted, end - slot.emitted));
+        EngineEvent event;
+        event.id = slot.id;
+        event.token = token;
+        event.text = slot.text.substr(slot.emitted, complete - slot.emitted);
+        slot.emitted = complete;
+        listener_->Deliver(std::move(event));
+    }
+    if (stop_at != std::string::npos) {
+        Finish(slot, StopReason::Stop, nullptr);
+    } else if (slot.generated.size() >= static_cast<size_t>(request.max_tokens)) {
+        Finish(slot, StopReason::MaxTokens, nullptr);
+    } else {
+        slot.next = token;
+    }
+}
+
+void Engine::Finish(Slot & slot, StopReason reason, const NativeFailure * failure) {
+    EngineEvent event;
+    event.id = slot.id;
+    event.done = true;
+    const auto now = Clock::now();
+    if (failure != nullptr) {
+        event.failed = true;
+        event.failure = *failure;
+    } else {
+        event.stop_reason = reason;
+        event.text = slot.cut == std::string::npos ? slot.text : slot.text.substr(0, slot.cut);
+        if (slot.request->stream && slot.emitted < event.text.size()) {
+            // The tail held back for a possible stop string or a split character.
+            EngineEvent tail;
+            tail.id = slot.id;
+            tail.token = slot.generated.empty() ? LLAMA_TOKEN_NULL : slot.generated.back();
+            tail.text = event.text.substr(slot.emitted);
+            listener_->Deliver(std::move(tail));
+        }
+        event.tokens = std::move(slot.generated);
+    }
+    event.prompt_tokens = slot.request->prompt.size();
+    event.reused_tokens = slot.reused;
+    event.prompt_ms = Milliseconds(slot.admitted, slot.evaluated ? slot.prompt_finished : now);
+    event.generate_ms = slot.evaluated ? Milliseconds(slot.prompt_finished, now) : 0;
+    listener_->Deliver(std::move(event));
+
+    slot.request.reset();
+    slot.generated.clear();
+    slot.text.clear();
+    slot.emitted = 0;
+    slot.cut = std::string::npos;
+    slot.next = LLAMA_TOKEN_NULL;
+    slot.batch_index = -1;
+    slot.last_used = ++clock_;
+}
+
+void Engine::ClearSequence(Slot & slot) {
+    llama_memory_seq_rm(llama_get_memory(context_.ctx), slot.seq, -1, -1);
+    slot.cached.clear();
+}
+
+}  // namespace llama_napi

@@ -1,0 +1,153 @@
+// Engine: continuous batching of generation requests on one context. Requests take a sequence
+// (slot) each; every step one llama_decode evaluates the next prompt chunk of the slots still
+// reading their prompt and the last sampled token of the slots generating, then each slot samples
+// from its own logits. Callers beyond the number of sequences wait in a queue. A request admitted
+// with its prompt as text is tokenized then, on the engine's thread. It takes the free slot whose
+// cached tokens share the longest prefix with its prompt, and evaluates only the rest (prompt-cache
+// reuse).
+// Contract: Submit(), Active(), InvalidateCache() and Stop() on the main thread; the loop runs on
+// the engine's own thread, which alone touches the context while Active() > 0 (raw operations are
+// refused then). Streamed tokens and results go to the EngineListener, in order.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/Abort.h"
+#include "core/Errors.h"
+#include "core/SamplingParams.h"
+#include "core/StopMatcher.h"
+#include "core/StopReason.h"
+#include "llama.h"
+
+namespace llama_napi {
+
+struct ContextState;
+
+/** One generation as the engine sees it. Owns its sampler chain (built by the engine). */
+struct GenerationRequest {
+    /** The prompt as text, tokenized on admission (when `has_text`), or as tokens. */
+    bool has_text = false;
+    std::string text;
+    bool add_special = true;
+    bool parse_special = true;
+    std::vector<llama_token> prompt;
+
+    int32_t max_tokens = INT32_MAX;
+    bool special = false;
+    StopMatcher stops;
+    SamplingParams sampling;
+    AbortFlag abort;
+    bool stream = false;
+
+    // Made by the engine.
+    llama_sampler * chain = nullptr;
+    llama_sampler * grammar = nullptr;  // kept out of the chain: SampleToken's fast path
+
+    GenerationRequest() = default;
+    GenerationRequest(const GenerationRequest &) = delete;
+    GenerationRequest & operator=(const GenerationRequest &) = delete;
+    ~GenerationRequest() {
+        if (chain != nullptr) {
+            llama_sampler_free(chain);
+        }
+        if (grammar != nullptr) {
+            llama_sampler_free(grammar);
+        }
+    }
+};
+
+/** What the engine reports of a request: a streamed token, or its end. */
+struct EngineEvent {
+    uint64_t id = 0;
+    bool done = false;
+    llama_token token = LLAMA_TOKEN_NULL;
+    std::string text;  // token: the text it completes; done: the whole text
+    // done only:
+    bool failed = false;
+    NativeFailure failure;
+    std::vector<llama_token> tokens;
+    StopReason stop_reason = StopReason::MaxTokens;
+    double prompt_ms = 0;
+    double generate_ms = 0;
+    size_t prompt_tokens = 0;
+    size_t reused_tokens = 0;
+};
+
+/** Where an engine's events go (js/EngineBridge.h carries them to JavaScript).
+ *  Contract: Deliver() from the engine thread, and from Stop() on the main thread; Unsettled() and
+ *  Close() on the main thread. */
+class EngineListener {
+   public:
+    virtual ~EngineListener() = default;
+    virtual void Deliver(EngineEvent event) = 0;
+    /** Requests submitted whose end has not reached their caller yet. */
+    virtual size_t Unsettled() const = 0;
+    /** No event follows (those delivered still reach their callers). */
+    virtual void Close() = 0;
+};
+
+class Engine {
+   public:
+    Engine(ContextState & context, std::shared_ptr<EngineListener> listener);
+    ~Engine();
+    Engine(const Engine &) = delete;
+    Engine & operator=(const Engine &) = delete;
+
+    /** Queues a request; returns the id its events carry. Main thread. */
+    uint64_t Submit(std::unique_ptr<GenerationRequest> request);
+    /** Requests submitted and not yet settled. Main thread. */
+    size_t Active() const { return listener_->Unsettled(); }
+    /** Stops the loop (a decode in flight is aborted through the context's abort callback) and
+     *  joins the thread; requests left end with DISPOSED. Main thread; idempotent. */
+    void Stop();
+    /** Whether every request in the batch being decoded has been aborted (engine thread only,
+     *  from llama.cpp's abort callback). */
+    bool BatchAborted() const;
+    /** Raw operations changed the context's memory: forget what the slots had cached. Main thread. */
+    void InvalidateCache() { cache_stale_.store(true); }
+
+   private:
+    struct Slot;
+    using Arrival = std::pair<uint64_t, std::unique_ptr<GenerationRequest>>;
+
+    // Engine thread.
+    void Run();
+    void Admit(Arrival arrival);
+    /** The request's prompt tokens (tokenizing its text), checked against the sequence size. */
+    bool PreparePrompt(GenerationRequest & request, NativeFailure & failure) const;
+    /** Builds one batch, decodes it, samples for each slot with logits. */
+    void Step();
+    void Sample(Slot & slot);
+    void Finish(Slot & slot, StopReason reason, const NativeFailure * failure);
+    /** Ends a request that never reached a slot (its prompt or sampler was refused). */
+    void Reject(uint64_t id, const GenerationRequest & request, const NativeFailure & failure);
+    /** Empties the slot's sequence in the context's memory. */
+    void ClearSequence(Slot & slot);
+
+    ContextState & context_;
+    std::shared_ptr<EngineListener> listener_;
+    std::thread thread_;
+    mutable std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<Arrival> queue_;
+    bool stopping_ = false;
+    std::atomic<bool> cache_stale_{ false };
+    uint64_t next_id_ = 1;
+    // Engine thread only.
+    std::vector<std::unique_ptr<Slot>> slots_;
+    llama_batch batch_{};
+    std::vector<llama_token_data> scratch_;
+    uint64_t clock_ = 0;
+    std::vector<const GenerationRequest *> batch_requests_;
+    std::atomic<bool> in_batch_{ false };
+};
+
+}  // namespace llama_napi

@@ -1,0 +1,47 @@
+// ModelState: a loaded llama_model and what is known of it.
+// Contract: owns the llama_model and frees it when the last holder lets go — the Model handle, each
+// of the model's contexts and samplers, and each worker in flight hold a shared_ptr, all created
+// and dropped on the main thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "llama.h"
+
+namespace llama_napi {
+
+struct ContextState;
+
+struct ModelState {
+    llama_model * model = nullptr;
+    const llama_vocab * vocab = nullptr;
+    int32_t n_vocab = 0;
+    bool vocab_only = false;
+    /** Layers llama.cpp put on a GPU (the output layer counts as one, as in its "offloaded n/m"). */
+    int32_t offloaded_layers = 0;
+    /** The handle was disposed (work already in flight may still finish). Main thread only. */
+    bool disposed = false;
+    /** The contexts created from this model, to dispose with it. Main thread only. */
+    std::vector<std::weak_ptr<ContextState>> contexts;
+
+    ModelState(llama_model * m, bool vocab_only_model);
+    ~ModelState();
+    ModelState(const ModelState &) = delete;
+    ModelState & operator=(const ModelState &) = delete;
+
+    /** True when 0 <= token < n_vocab. */
+    bool ValidToken(int64_t token) const { return token >= 0 && token < n_vocab; }
+
+    /** Marks the model disposed and disposes its contexts. Main thread. */
+    void MarkDisposed();
+};
+
+/** Adds `state` to a list of weak references, dropping the expired ones so they do not pile up. */
+void Remember(std::vector<std::weak_ptr<ContextState>> & list, const std::shared_ptr<ContextState> & state);
+
+/** Disposes every context of `list` still alive, and empties it. Main thread. */
+void DisposeAll(std::vector<std::weak_ptr<ContextState>> & list);
+
+}  // namespace llama_napi

@@ -1,0 +1,70 @@
+// Tokenizing, token pieces and UTF-8 boundaries (see TokenText.h).
+#include "core/TokenText.h"
+
+#include <algorithm>
+#include <climits>
+
+namespace llama_napi {
+
+bool Tokenize(const llama_vocab * vocab, const std::string & text, bool add_special, bool parse_special,
+              std::vector<llama_token> & tokens, std::string & error) {
+    if (text.size() > static_cast<size_t>(INT32_MAX)) {
+        error = "text is too long to tokenize (over 2 GiB)";
+        return false;
+    }
+    const auto length = static_cast<int32_t>(text.size());
+    // A first guess that fits most texts (bounded, so a huge text does not reserve gigabytes up
+    // front); llama_tokenize returns -needed when it is short.
+    tokens.resize(std::min<size_t>(text.size() / 2 + 8, size_t{ 1 } << 22));
+    int32_t n = llama_tokenize(vocab, text.data(), length, tokens.data(), static_cast<int32_t>(tokens.size()),
+                               add_special, parse_special);
+    if (n < 0 && n != INT32_MIN) {
+        tokens.resize(static_cast<size_t>(-n));
+        n = llama_tokenize(vocab, text.data(), length, tokens.data(), static_cast<int32_t>(tokens.size()), add_special,
+                           parse_special);
+    }
+    if (n < 0) {
+        tokens.clear();
+        error = "llama.cpp could not tokenize the text (too many tokens)";
+        return false;
+    }
+    tokens.resize(static_cast<size_t>(n));
+    return true;
+}
+
+bool AppendPiece(const llama_vocab * vocab, llama_token token, bool special, std::string & out) {
+    char buffer[64];
+    int32_t n = llama_token_to_piece(vocab, token, buffer, sizeof(buffer), 0, special);
+    if (n >= 0) {
+        out.append(buffer, static_cast<size_t>(n));
+        return true;
+    }
+    const size_t start = out.size();
+    out.resize(start + static_cast<size_t>(-n));
+    n = llama_token_to_piece(vocab, token, out.data() + start, -n, 0, special);
+    if (n < 0) {
+        out.resize(start);
+        return false;
+    }
+    out.resize(start + static_cast<size_t>(n));
+    return true;
+}
+
+size_t CompleteUtf8Prefix(const std::string & bytes) {
+    const size_t size = bytes.size();
+    // Look back at most 3 bytes for the lead byte of a character that is still incomplete.
+    for (size_t back = 1; back <= 4 && back <= size; ++back) {
+        const unsigned char c = static_cast<unsigned char>(bytes[size - back]);
+        if ((c & 0xC0) == 0x80) {
+            continue;  // continuation byte: keep looking for the lead
+        }
+        size_t need = 1;
+        if ((c & 0xE0) == 0xC0) need = 2;
+        else if ((c & 0xF0) == 0xE0) need = 3;
+        else if ((c & 0xF8) == 0xF0) need = 4;
+        return back < need ? size - back : size;
+    }
+    return size;
+}
+
+}  // namespace llama_napi

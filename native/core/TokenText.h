@@ -1,0 +1,24 @@
+// Between text and tokens: tokenizing a text, the raw bytes of a token's piece, and where a byte
+// stream stops ending inside a UTF-8 character. Thread-agnostic (workers and the engine use them).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "llama.h"
+
+namespace llama_napi {
+
+/** Tokenizes `text` into `tokens` (llama_tokenize: count, then fill). False, with `error` set,
+ *  when llama.cpp cannot (over 2 GiB of text, or too many tokens). */
+bool Tokenize(const llama_vocab * vocab, const std::string & text, bool add_special, bool parse_special,
+              std::vector<llama_token> & tokens, std::string & error);
+
+/** Appends the piece of `token` to `out`; returns false if llama.cpp refuses the token. */
+bool AppendPiece(const llama_vocab * vocab, llama_token token, bool special, std::string & out);
+
+/** Length of the longest prefix of `bytes` that does not end inside a UTF-8 character
+ *  (an invalid byte counts as complete, so nothing is held back forever). */
+size_t CompleteUtf8Prefix(const std::string & bytes);
+
+}  // namespace llama_napi

@@ -1,0 +1,236 @@
+// Context handle: raw operations under a lease, and generation through the engine (see Context.h).
+#include "handles/Context.h"
+
+#include <string>
+
+#include "core/Engine.h"
+#include "core/ModelState.h"
+#include "handles/AbortToken.h"
+#include "handles/Options.h"
+#include "handles/Sampler.h"
+#include "js/AddonData.h"
+#include "js/Arguments.h"
+#include "js/EngineBridge.h"
+#include "js/Errors.h"
+#include "workers/Workers.h"
+
+namespace llama_napi {
+
+Napi::Function Context::Define(Napi::Env env) {
+    return DefineClass(env, kClassName,
+                       {
+                           InstanceMethod<&Context::Decode>("decode"),
+                           InstanceMethod<&Context::Sample>("sample"),
+                           InstanceMethod<&Context::Generate>("generate"),
+                           InstanceMethod<&Context::Embed>("embed"),
+                           InstanceMethod<&Context::MemoryClear>("memoryClear"),
+                           InstanceMethod<&Context::MemorySeqRemove>("memorySeqRemove"),
+                           InstanceMethod<&Context::MemorySeqPosMax>("memorySeqPosMax"),
+                           InstanceMethod<&Context::Info>("info"),
+                           InstanceMethod<&Context::Perf>("perf"),
+                           InstanceMethod<&Context::Dispose>("dispose"),
+                           InstanceAccessor<&Context::Disposed>("disposed"),
+                       });
+}
+
+Napi::Object Context::Wrap(Napi::Env env, std::shared_ptr<ContextState> state) {
+    return NewInstance(AddonData::Of(env).context, std::move(state));
+}
+
+Context::Context(const Napi::CallbackInfo & info) : Handle(info) {
+    if (!state_) {
+        Throw(info.Env(), ErrorCode::InvalidArgument, "a Context is created by model.createContext(), not with new");
+    }
+}
+
+std::shared_ptr<ContextState> Context::LiveOrThrow(Napi::Env env) const {
+    if (!state_ || state_->disposed.load()) {
+        Throw(env, ErrorCode::Disposed, "the context has been disposed");
+    }
+    return state_;
+}
+
+llama_context * Context::IdleOrThrow(Napi::Env env) const {
+    std::shared_ptr<ContextState> state = LiveOrThrow(env);
+    // Acquiring and releasing a lease at once: the same checks, and the engine forgets its cache.
+    AcquireOrThrow(env, state, nullptr).Release();
+    return state->ctx;
+}
+
+Napi::Value Context::Decode(const Napi::CallbackInfo & info) {
+    return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+        Napi::Env env = info.Env();
+        std::shared_ptr<ContextState> state = LiveOrThrow(env);
+        DecodeRequest request;
+        request.tokens = ReadTokens(env, info[0], *state->model, "tokens");
+        Napi::Object options = OptionsObject(env, info[1], "options");
+        request.seq_id =
+            static_cast<llama_seq_id>(ReadInteger(env, options, "seqId", 0, 0, llama_n_seq_max(state->ctx) - 1));
+        request.logits_all = ReadBool(env, options, "logitsAll", false);
+        AbortFlag abort = AbortToken::FlagOf(env, info[2]);
+        if (request.tokens.empty()) {
+            Throw(env, ErrorCode::InvalidArgument, "tokens must not be empty");
+        }
+        Lease<ContextState> lease = AcquireOrThrow(env, state, abort.get());
+        return StartDecode(env, std::move(lease), std::move(request), std::move(abort));
+    });
+}
+
+Napi::Value Context::Sample(const Napi::CallbackInfo & info) {
+    return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+        Napi::Env env = info.Env();
+        std::shared_ptr<ContextState> state = LiveOrThrow(env);
+        std::shared_ptr<SamplerState> sampler = Sampler::StateOf(env, info[0], "sampler");
+        if (sampler->model != state->model) {
+            Throw(env, ErrorCode::InvalidArgument, "the sampler belongs to another model");
+        }
+        Napi::Object options = OptionsObject(env, info[1], "options");
+        int32_t index = static_cast<int32_t>(ReadInteger(env, options, "index", -1, -1, INT32_MAX));
+        Lease<ContextState> context = AcquireOrThrow(env, state, nullptr);
+        if (!state->HasLogits(index)) {
+            Throw(env, ErrorCode::InvalidArgument,
+                  "no logits at output index " + std::to_string(index) +
+                      ": decode first (with logitsAll for an index other than the last)");
+        }
+        return StartSample(env, std::move(context), AcquireOrThrow(env, std::move(sampler)), index);
+    });
+}
+
+Napi::Value Context::Generate(const Napi::CallbackInfo & info) {
+    return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+        Napi::Env env = info.Env();
+        std::shared_ptr<ContextState> state = LiveOrThrow(env);
+        Napi::Object options = OptionsObject(env, info[0], "options");
+        auto request = std::make_unique<GenerationRequest>();
+        // The prompt: text, tokenized by the engine as it admits the request, or token ids.
+        Napi::Value prompt = options.Get("prompt");
+        if (!prompt.IsUndefined()) {
+            if (!options.Get("tokens").IsUndefined()) {
+                Throw(env, ErrorCode::InvalidArgument, "give the prompt as prompt (text) or as tokens, not both");
+            }
+            request->has_text = true;
+            request->text = StringArgument(env, prompt, "prompt");
+            request->add_special = ReadBool(env, options, "addSpecial", true);
+            request->parse_special = ReadBool(env, options, "parseSpecial", true);
+        } else {
+            request->prompt = ReadTokens(env, options.Get("tokens"), *state->model, "tokens");
+            if (request->prompt.empty()) {
+                Throw(env, ErrorCode::InvalidArgument, "tokens (the prompt) must not be empty");
+            }
+        }
+        request->max_tokens = static_cast<int32_t>(ReadInteger(env, options, limits::kMaxTokens, INT32_MAX));
+        request->special = ReadBool(env, options, "special", false);
+        request->sampling =
+            ReadSamplingParams(env, OptionsObject(env, options.Get("sampling"), "sampling"), *state->model);
+        request->stops = StopMatcher(ReadStrings(env, options, "stop"));
+        Napi::Function on_token = OptionalFunction(env, info[1], "onToken");
+        request->stream = !on_token.IsEmpty();
+        request->abort = AbortToken::FlagOf(env, info[2]);
+        NativeFailure failure;
+        if (!state->CheckCanGenerate(failure)) {
+            Throw(env, failure);
+        }
+        std::shared_ptr<EngineBridge> bridge = bridge_.lock();
+        if (state->engine() == nullptr) {
+            bridge = EngineBridge::Create(env);
+            bridge_ = bridge;
+            state->StartEngine(bridge);
+        }
+        AbortFlag abort = request->abort;
+        const uint64_t id = state->engine()->Submit(std::move(request));
+        return bridge->Track(env, id, on_token, std::move(abort));
+    });
+}
+
+Napi::Value Context::Embed(const Napi::CallbackInfo & info) {
+    return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+        Napi::Env env = info.Env();
+        std::shared_ptr<ContextState> state = LiveOrThrow(env);
+        std::vector<llama_token> tokens = ReadTokens(env, info[0], *state->model, "tokens");
+        if (tokens.empty()) {
+            Throw(env, ErrorCode::InvalidArgument, "tokens must not be empty");
+        }
+        Napi::Object options = OptionsObject(env, info[1], "options");
+        const bool normalize = ReadBool(env, options, "normalize", true);
+        Lease<ContextState> lease = AcquireOrThrow(env, state, nullptr);
+        return StartEmbed(env, std::move(lease), std::move(tokens), normalize);
+    });
+}
+
+Napi::Value Context::MemoryClear(const Napi::CallbackInfo & info) {
+    llama_context * ctx = IdleOrThrow(info.Env());
+    llama_memory_clear(llama_get_memory(ctx), true);
+    return info.Env().Undefined();
+}
+
+Napi::Value Context::MemorySeqRemove(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    llama_context * ctx = IdleOrThrow(env);
+    Napi::Object options = OptionsObject(env, info[0], "options");
+    auto seq = static_cast<llama_seq_id>(ReadInteger(env, options, "seqId", 0, -1, llama_n_seq_max(ctx) - 1));
+    auto p0 = static_cast<llama_pos>(ReadInteger(env, options, "from", -1, -1, INT32_MAX));
+    auto p1 = static_cast<llama_pos>(ReadInteger(env, options, "to", -1, -1, INT32_MAX));
+    return Napi::Boolean::New(env, llama_memory_seq_rm(llama_get_memory(ctx), seq, p0, p1));
+}
+
+Napi::Value Context::MemorySeqPosMax(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    llama_context * ctx = IdleOrThrow(env);
+    Napi::Object options = OptionsObject(env, info[0], "options");
+    auto seq = static_cast<llama_seq_id>(ReadInteger(env, options, "seqId", 0, 0, llama_n_seq_max(ctx) - 1));
+    return Napi::Number::New(env, llama_memory_seq_pos_max(llama_get_memory(ctx), seq));
+}
+
+Napi::Value Context::Info(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    llama_context * ctx = LiveOrThrow(env)->ctx;
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("contextSize", Napi::Number::New(env, llama_n_ctx(ctx)));
+    result.Set("batchSize", Napi::Number::New(env, llama_n_batch(ctx)));
+    result.Set("ubatchSize", Napi::Number::New(env, llama_n_ubatch(ctx)));
+    result.Set("sequences", Napi::Number::New(env, llama_n_seq_max(ctx)));
+    result.Set("sequenceSize", Napi::Number::New(env, llama_n_ctx_seq(ctx)));
+    result.Set("threads", Napi::Number::New(env, llama_n_threads(ctx)));
+    result.Set("threadsBatch", Napi::Number::New(env, llama_n_threads_batch(ctx)));
+    const char * pooling = "none";
+    switch (llama_pooling_type(ctx)) {
+        case LLAMA_POOLING_TYPE_MEAN: pooling = "mean"; break;
+        case LLAMA_POOLING_TYPE_CLS: pooling = "cls"; break;
+        case LLAMA_POOLING_TYPE_LAST: pooling = "last"; break;
+        case LLAMA_POOLING_TYPE_RANK: pooling = "rank"; break;
+        default: break;
+    }
+    result.Set("pooling", Napi::String::New(env, pooling));
+    return result;
+}
+
+Napi::Value Context::Perf(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    // Idle only: the counters are written by the decode in flight. llama.cpp adds a decode to them
+    // when it next synchronizes (on a CPU, the decode has finished: nothing to wait for).
+    llama_context * ctx = IdleOrThrow(env);
+    llama_synchronize(ctx);
+    const llama_perf_context_data data = llama_perf_context(ctx);
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("loadMs", Napi::Number::New(env, data.t_load_ms));
+    result.Set("promptMs", Napi::Number::New(env, data.t_p_eval_ms));
+    result.Set("promptTokens", Napi::Number::New(env, data.n_p_eval));
+    result.Set("evalMs", Napi::Number::New(env, data.t_eval_ms));
+    result.Set("evalTokens", Napi::Number::New(env, data.n_eval));
+    result.Set("reusedGraphs", Napi::Number::New(env, data.n_reused));
+    return result;
+}
+
+Napi::Value Context::Dispose(const Napi::CallbackInfo & info) {
+    if (state_) {
+        state_->MarkDisposed();
+        state_.reset();
+    }
+    return info.Env().Undefined();
+}
+
+Napi::Value Context::Disposed(const Napi::CallbackInfo & info) {
+    return Napi::Boolean::New(info.Env(), !state_ || state_->disposed.load());
+}
+
+}  // namespace llama_napi

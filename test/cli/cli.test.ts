@@ -1,0 +1,112 @@
+// The llama-napi command line (dist/cli.js, compiled by the test setup): outputs, --json, exit codes.
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+import { describe, expect, test } from 'vitest';
+
+import { JobPostingSchema, ResumeSchema } from '../../lib/index.js';
+import { testModelPath } from '../fixtures/models.js';
+import { repoRoot } from '../fixtures/paths.js';
+
+const model = testModelPath('spmChat');
+const posting = join(repoRoot, 'examples', 'job-posting.txt');
+const profile = join(repoRoot, 'examples', 'candidate-profile.json');
+
+function cli(args: string[], options: { env?: Record<string, string>; input?: string } = {}) {
+  const run = spawnSync(process.execPath, [join(repoRoot, 'dist', 'cli.js'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, LLAMA_NAPI_MODEL: '', LLAMA_NAPI_LOG_LEVEL: 'error', ...options.env },
+    input: options.input ?? '',
+    timeout: 120_000,
+  });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+describe('llama-napi CLI', () => {
+  test('parse-job --json prints one JobPosting', () => {
+    const run = cli(['--model', model, '--temperature', '0', '--json', 'parse-job', posting]);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim().split('\n')).toHaveLength(1);
+    expect(JobPostingSchema.safeParse(JSON.parse(run.stdout)).success).toBe(true);
+  });
+
+  test('parse-job reads standard input with -, and LLAMA_NAPI_MODEL names the model', () => {
+    // Greedy, as every other generating test: sampled (the default 0.2), the random test model now
+    // and then writes an invalid UTF-8 sequence that llama.cpp's grammar counts as one character
+    // and the decoded text as three, so a 200-character bound reads 202 (INVALID_OUTPUT, exit 5).
+    const run = cli(['--temperature', '0', '--json', 'parse-job', '-'], {
+      env: { LLAMA_NAPI_MODEL: model },
+      input: 'Data engineer at Acme, remote, Python and SQL.',
+    });
+    expect(run.code).toBe(0);
+    expect(JobPostingSchema.safeParse(JSON.parse(run.stdout)).success).toBe(true);
+  });
+
+  test('resume takes a profile and a posting text (parsed first)', () => {
+    const run = cli([
+      '--model',
+      model,
+      '--temperature',
+      '0',
+      '--json',
+      'resume',
+      '--profile',
+      profile,
+      '--job',
+      posting,
+    ]);
+    expect(run.code).toBe(0);
+    expect(ResumeSchema.safeParse(JSON.parse(run.stdout)).success).toBe(true);
+  });
+
+  test('inspect shows the GGUF metadata without loading weights', () => {
+    const run = cli(['inspect', model]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      /^spmChat\.gguf: GGUF v3, llama \(llama-napi test spmChat\)\n4\.17 M parameters in 21 tensors/,
+    );
+    expect(run.stdout).toMatch(/chat template: yes/);
+    const json = JSON.parse(cli(['--json', 'inspect', model]).stdout) as {
+      tensors: number;
+      metadata: Record<string, unknown>;
+    };
+    expect(json.tensors).toBe(21);
+    expect(json.metadata['llama.embedding_length']).toBe(64);
+  });
+
+  test('generate streams text; --json prints the result', () => {
+    const run = cli([
+      '--model',
+      model,
+      '--temperature',
+      '0',
+      '--max-tokens',
+      '8',
+      '--json',
+      'generate',
+      'Once',
+      'upon',
+      'a',
+      'time',
+    ]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ stopReason: 'maxTokens', timings: { generatedTokens: 8 } });
+    const streamed = cli(['--model', model, '--temperature', '0', '--max-tokens', '8', 'chat', 'Hello']);
+    expect(streamed.code).toBe(0);
+    expect(streamed.stdout.length).toBeGreaterThan(1);
+  });
+
+  test('exit codes: no model 3 (with instructions), missing file 4, bad usage 2, empty posting 4', () => {
+    const noModel = cli(['parse-job', posting]);
+    expect(noModel.code).toBe(3);
+    expect(noModel.stderr).toMatch(
+      /No model configured\.[\s\S]*--model \/path\/to\/model\.gguf[\s\S]*LLAMA_NAPI_MODEL/,
+    );
+    expect(cli(['--model', '/nonexistent.gguf', 'parse-job', posting]).code).toBe(3);
+    expect(cli(['--model', model, 'parse-job', '/nonexistent.txt']).code).toBe(4);
+    expect(cli(['no-such-command']).code).toBe(2);
+    expect(cli(['--model', model, 'resume', '--profile', profile]).code).toBe(2);
+    expect(cli(['--model', model, 'parse-job', '-'], { input: '  ' }).code).toBe(4);
+    expect(cli(['--help']).code).toBe(0);
+  });
+});
