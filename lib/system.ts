@@ -10,7 +10,7 @@ export interface BuildInfo {
   /** llama.cpp's version number and the pinned commit ("custom" for a LLAMA_CPP_DIR build). */
   llamaCpp: string;
   llamaCppCommit: string;
-  /** The GPU backend compiled in: 'cuda', 'vulkan' or 'off' (see README, "Building with a GPU"). */
+  /** The GPU backend compiled in: 'cuda', 'vulkan' or 'off' (see docs/building.md, "GPUs"). */
   gpu: 'off' | 'cuda' | 'vulkan';
   /** True for the portable prebuilt binary, whose CPU backend is chosen at run time. */
   cpuVariants: boolean;

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Runs on the GPU machine (the `device` tool), in one call, over what scripts/device/pack.mjs packed:
+# Runs on a CUDA machine (no Node needed there), in one go, over what scripts/device/pack.mjs packed:
 # gets a CUDA build of the addon and of llama.cpp's llama-simple, llama-bench and llama-quantize
 # (sm_90 for the H100/H200), writes the benchmark models, runs the GPU tests (vitest.gpu.config.ts),
 # the GPU benchmark (bench/gpu.mjs) and a short compute-sanitizer memcheck run. Results go to $OUT
-# (the device tool's folder that comes back), written as each phase ends: device.log, build.log,
+# (default .dev/out), written as each phase ends: device.log, build.log,
 # gpu-tests.txt/.json, gpu-bench.md/.json, memcheck.txt.
 #
 # The build: the prebuilt kit (.dev/device/cuda-kit.tar.xz, scripts/device/kit.mjs) when it is

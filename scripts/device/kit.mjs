@@ -13,7 +13,7 @@
 // PTX would double the kernels' size). cuBLAS: LLAMA_NAPI_CUBLAS_DIR when the toolkit has none
 // (scripts/gpu-options.mjs). Without a driver here the build has GGML_CUDA_NO_VMM.
 //
-// Slow on a small machine (measured on 2 cores: see the README, "GPU checks on the device"); the
+// Slow on a small machine (measured on 2 cores: see docs/development.md, "Testing on a CUDA machine"); the
 // build directory build-variants/cuda-kit is reused, so a change to native/ relinks in seconds.
 //
 // Usage: node scripts/device/kit.mjs   (always builds first, so the fingerprint is of what was built)

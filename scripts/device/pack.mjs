@@ -11,8 +11,8 @@
 // Usage: npm run build && node scripts/device/pack.mjs [--no-sources]
 //   --no-sources  leave llama.cpp's sources out (then gpu.sh can only use the kit): when the kit
 //                 and the sources do not fit together
-// Then one device call (see the README, "GPU checks on the device"):
-//   run({ command: 'bash scripts/device/gpu.sh', carry: ['.dev/device', 'dist'], timeout_s: 600 })
+// Then, on the CUDA machine, with the working tree, .dev/device and dist copied there (see
+// docs/development.md, "Testing on a CUDA machine"):  bash scripts/device/gpu.sh
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -163,6 +163,4 @@ if (!withSources && !existsSync(kit)) {
   log('without the sources the device needs the kit: run node scripts/device/kit.mjs');
   process.exit(1);
 }
-log(
-  "next: the device tool's run with command 'bash scripts/device/gpu.sh', carry ['.dev/device', 'dist'], timeout_s 600",
-);
+log('next: copy the tree with .dev/device and dist to the CUDA machine and run bash scripts/device/gpu.sh there');
