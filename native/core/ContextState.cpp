@@ -33,7 +33,7 @@ Engine & ContextState::StartEngine(std::shared_ptr<EngineListener> listener) {
     return *engine_;
 }
 
-bool ContextState::CheckCanGenerate(NativeFailure & why) const {
+bool ContextState::CheckIdle(NativeFailure & why) const {
     if (disposed.load()) {
         why = kDisposedContext;
         return false;
@@ -91,11 +91,10 @@ bool ContextState::ShouldStop() const {
 }
 
 bool ContextState::Begin(NativeFailure & why, std::atomic<bool> * abort) {
-    if (disposed.load()) {
-        why = kDisposedContext;
+    if (!CheckIdle(why)) {
         return false;
     }
-    if (busy || (engine_ && engine_->Active() > 0)) {
+    if (engine_ && engine_->Active() > 0) {
         why = kBusyContext;
         return false;
     }

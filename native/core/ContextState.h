@@ -49,8 +49,9 @@ struct ContextState {
     Engine * engine() const { return engine_.get(); }
     /** Starts the engine; its events go to `listener`. Main thread, once. */
     Engine & StartEngine(std::shared_ptr<EngineListener> listener);
-    /** Whether a generate() may start: live, and no raw operation running (else `why`). Main thread. */
-    bool CheckCanGenerate(NativeFailure & why) const;
+    /** Live, and no raw operation running (else `why`): what a generate() needs, and a raw operation
+     *  too, with the engine idle besides. Main thread. */
+    bool CheckIdle(NativeFailure & why) const;
 
     /** Disposes: frees now if idle, else when the running operation lets go. Main thread. */
     void MarkDisposed();

@@ -127,7 +127,7 @@ Napi::Value Context::Generate(const Napi::CallbackInfo & info) {
         request->stream = !on_token.IsEmpty();
         request->abort = AbortToken::FlagOf(env, info[2]);
         NativeFailure failure;
-        if (!state->CheckCanGenerate(failure)) {
+        if (!state->CheckIdle(failure)) {
             Throw(env, failure);
         }
         std::shared_ptr<EngineBridge> bridge = bridge_.lock();
