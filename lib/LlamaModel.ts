@@ -415,6 +415,7 @@ export class LlamaModel {
           stopReason: result.stopReason,
           timings: result.timings,
         };
+        if (result.logprobs !== undefined) output.logprobs = result.logprobs;
         if (parsed.jsonSchema === undefined) return output;
         const json: unknown = parseJsonOutput(result.text, parsed.jsonSchema, result.stopReason);
         const withJson: JsonGenerateResult<unknown> = { ...output, json };

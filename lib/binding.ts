@@ -27,6 +27,26 @@ export type NativeErrorCode = (typeof NATIVE_ERROR_CODES)[number];
 /** Why a generation stops, in the order of native/core/StopReason.h (the addon's `stopReasons`). */
 export const STOP_REASONS = ['eog', 'maxTokens', 'contextFull', 'abort', 'stop'] as const;
 
+/**
+ * The samplers whose order the `samplers` option sets, in llama.cpp's default order (the addon's
+ * `samplerNames`); llama-completion's `--samplers` names them penalties, dry, top_n_sigma, top_k,
+ * typ_p, top_p, min_p, xtc, temperature.
+ */
+export const SAMPLER_NAMES = [
+  'penalties',
+  'dry',
+  'topNSigma',
+  'topK',
+  'typicalP',
+  'topP',
+  'minP',
+  'xtc',
+  'temperature',
+] as const;
+
+/** A sampler of {@link SAMPLER_NAMES}. */
+export type SamplerName = (typeof SAMPLER_NAMES)[number];
+
 /** A flag shared with in-flight native work; `abort()` makes that work stop at its next check. */
 export interface NativeAbortToken {
   abort(): void;
@@ -125,6 +145,21 @@ export interface NativeSamplingParams {
   presencePenalty?: number;
   /** 0..2^32-1; 0xFFFFFFFF = random. */
   seed?: number;
+  /** <= 0: off. */
+  topNSigma?: number;
+  dryMultiplier?: number;
+  dryBase?: number;
+  dryAllowedLength?: number;
+  dryPenaltyLastN?: number;
+  drySequenceBreakers?: string[];
+  xtcProbability?: number;
+  xtcThreshold?: number;
+  /** 0: off; 1 or 2: Mirostat's version. */
+  mirostat?: number;
+  mirostatTau?: number;
+  mirostatEta?: number;
+  /** The order of the samplers. */
+  samplers?: SamplerName[];
   logitBias?: Array<[token: number, bias: number]>;
   /** GBNF grammar the output must follow. */
   grammar?: string;
@@ -153,6 +188,25 @@ export interface TokenChunk {
   token: number;
   /** Whole UTF-8 characters only: a character split across tokens arrives with its last token. */
   text: string;
+  /**
+   * With the `logprobs` option: this token's entry of `result.logprobs`. Absent on a chunk that only
+   * releases text held back (a possible stop string, a split character) at the end.
+   */
+  logprobs?: TokenLogprobs;
+}
+
+/** A token and its log-probability under the model's distribution (before any sampler). */
+export interface TokenProbability {
+  token: number;
+  /** The token's piece (a character split across tokens shows as U+FFFD). */
+  text: string;
+  /** Natural logarithm of its probability: 0 is certain, -Infinity impossible. */
+  logprob: number;
+}
+
+/** A generated token's probability, and the most likely tokens at that step, most likely first. */
+export interface TokenLogprobs extends TokenProbability {
+  top: TokenProbability[];
 }
 
 /**
@@ -171,6 +225,8 @@ export interface NativeGenerateRequest {
   maxTokens?: number;
   /** Render special/control tokens in the text. */
   special?: boolean;
+  /** Report each token's log-probability and this many most likely alternatives (0..20). */
+  logprobs?: number;
   sampling?: NativeSamplingParams;
   /** Stop when the text contains one of these (not included in the text). */
   stop?: string[];
@@ -182,6 +238,8 @@ export interface NativeGenerateResult {
   text: string;
   stopReason: StopReason;
   timings: GenerationTimings;
+  /** With `logprobs` in the request: one entry per token. */
+  logprobs?: TokenLogprobs[];
 }
 
 /** A loaded llama.cpp model: vocabulary operations, metadata and contexts. */
@@ -311,6 +369,7 @@ export interface NativeAddon {
   setLogger(logger: ((level: 'debug' | 'info' | 'warn' | 'error', message: string) => void) | null): void;
   readonly errorCodes: readonly NativeErrorCode[];
   readonly stopReasons: readonly StopReason[];
+  readonly samplerNames: readonly SamplerName[];
   readonly versions: {
     llamaCpp: string;
     llamaCppCommit: string;

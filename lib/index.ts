@@ -7,13 +7,22 @@ export {
   type ModelInfo,
   type TokenizeOptions,
 } from './LlamaModel.js';
-export type { GenerateOptions, SamplingOptions } from './generation/generate-options.js';
+export type {
+  DryOptions,
+  GenerateOptions,
+  MirostatOptions,
+  SamplingOptions,
+  XtcOptions,
+} from './generation/generate-options.js';
+export { SAMPLER_NAMES, type SamplerName } from './binding.js';
 export type {
   GenerateResult,
   GenerationTimings,
   JsonGenerateResult,
   StopReason,
   TokenChunk,
+  TokenLogprobs,
+  TokenProbability,
 } from './generation/result.js';
 export { TokenStream } from './generation/stream.js';
 export { formatChat, type ChatMessage, type FormatChatOptions } from './generation/chat.js';

@@ -36,7 +36,18 @@ export const OPTION_LIMITS = {
   repeatPenalty: { integer: false, min: 1e-6, max: 1e6 },
   frequencyPenalty: { integer: false, min: -1e6, max: 1e6 },
   presencePenalty: { integer: false, min: -1e6, max: 1e6 },
+  topNSigma: { integer: false, min: 0, max: 1e6 },
+  dryMultiplier: { integer: false, min: 0, max: 1e6 },
+  dryBase: { integer: false, min: 1, max: 1e6 },
+  dryAllowedLength: { integer: true, min: 0, max: INT32_MAX },
+  dryPenaltyLastN: { integer: true, min: 0, max: INT32_MAX },
+  xtcProbability: { integer: false, min: 0, max: 1 },
+  xtcThreshold: { integer: false, min: 0, max: 1 },
+  mirostatTau: { integer: false, min: 0, max: 1e6 },
+  mirostatEta: { integer: false, min: 0, max: 1 },
   seed: { integer: true, min: 0, max: 2 ** 32 - 1 },
+  // Token probabilities: the most likely alternatives reported per token.
+  logprobs: { integer: true, min: 0, max: 20 },
 } as const satisfies Record<string, OptionLimit>;
 
 /** The name of an option with a range in {@link OPTION_LIMITS}. */

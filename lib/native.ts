@@ -3,7 +3,7 @@
 // Promise run on the thread pool; errors carry a `code` (see LlamaError).
 import { addon, type NativeAddon } from './binding.js';
 
-export { NATIVE_ERROR_CODES, STOP_REASONS } from './binding.js';
+export { NATIVE_ERROR_CODES, SAMPLER_NAMES, STOP_REASONS } from './binding.js';
 import { checkModelFile } from './gguf/check-file.js';
 
 export type {

@@ -21,10 +21,11 @@ export function optionalInteger(
   return value;
 }
 
-/** An optional option within its range in {@link OPTION_LIMITS} (the table the addon checks too). */
-export function optionalLimited(name: LimitedOption, value: unknown): number | undefined {
+/** An optional option within its range in {@link OPTION_LIMITS} (the table the addon checks too);
+ *  `label` names it in the error when the public option is spelled otherwise (`dry.base`). */
+export function optionalLimited(name: LimitedOption, value: unknown, label: string = name): number | undefined {
   const { integer, min, max } = OPTION_LIMITS[name];
-  return integer ? optionalInteger(name, value, min, max) : optionalNumber(name, value, min, max);
+  return integer ? optionalInteger(label, value, min, max) : optionalNumber(label, value, min, max);
 }
 
 /** An optional finite number in [min, max]. */

@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include "core/Errors.h"
+#include "core/SamplingParams.h"
 #include "core/StopReason.h"
 #include "handles/AbortToken.h"
 #include "handles/Context.h"
@@ -70,6 +71,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     LLAMA_NAPI_STOP_REASONS(LLAMA_NAPI_REASON)
 #undef LLAMA_NAPI_REASON
     exports.Set("stopReasons", reasons);
+
+    Napi::Array samplers = Napi::Array::New(env);
+    index = 0;
+    for (const char * name : kSamplerKindNames) {
+        samplers.Set(index++, Napi::String::New(env, name));
+    }
+    exports.Set("samplerNames", samplers);
 
     Napi::Object versions = Napi::Object::New(env);
     versions.Set("llamaCpp", Napi::String::New(env, llama_version()));

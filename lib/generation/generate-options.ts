@@ -1,6 +1,12 @@
 // Generation options: their public shape, their checks (INVALID_OPTION before any native call),
 // and their translation into the addon's request.
-import type { NativeGenerateRequest, NativeSamplingParams, TokenChunk } from '../binding.js';
+import {
+  type NativeGenerateRequest,
+  type NativeSamplingParams,
+  SAMPLER_NAMES,
+  type SamplerName,
+  type TokenChunk,
+} from '../binding.js';
 import { LlamaError, invalidOption } from '../errors.js';
 import {
   optionalBoolean,
@@ -35,8 +41,53 @@ export interface SamplingOptions {
   penaltyLastN?: number;
   /** Added to a token's logit; -Infinity forbids the token. */
   logitBias?: Record<number, number> | Map<number, number>;
+  /** Keep the tokens within topNSigma standard deviations of the best logit (0 = off). */
+  topNSigma?: number;
+  /** DRY ("don't repeat yourself"): penalizes tokens that would extend a repeat of earlier text. */
+  dry?: DryOptions;
+  /** XTC ("exclude top choices"): sometimes removes the most likely tokens, for variety. */
+  xtc?: XtcOptions;
+  /** Mirostat: sampling that steers toward a target surprise; replaces the samplers of `samplers`. */
+  mirostat?: MirostatOptions;
+  /**
+   * The samplers to apply, in order (llama-completion's `--samplers`). Default: llama.cpp's order,
+   * penalties, dry, topNSigma, topK, typicalP, topP, minP, xtc, temperature. One left out is not
+   * applied.
+   */
+  samplers?: SamplerName[];
   /** Seed of the random draw: same seed, same output. Default: random. */
   seed?: number;
+}
+
+/** {@link SamplingOptions.dry}: llama.cpp's DRY sampler. */
+export interface DryOptions {
+  /** Strength of the penalty (0 = off). */
+  multiplier: number;
+  /** Growth of the penalty with the repeat's length (≥ 1). Default 1.75. */
+  base?: number;
+  /** Repeats up to this many tokens go unpenalized. Default 2. */
+  allowedLength?: number;
+  /** How many recent tokens are searched for repeats (0 = off). Default 64. */
+  penaltyLastN?: number;
+  /** Texts that end a repeat. Default ["\n", ":", "\"", "*"]. */
+  sequenceBreakers?: string[];
+}
+
+/** {@link SamplingOptions.xtc}: llama.cpp's XTC sampler. */
+export interface XtcOptions {
+  /** Chance per token that the top choices are removed (0 = off). */
+  probability: number;
+  /** Tokens at least this likely count as top choices (> 0.5 = off). Default 0.1. */
+  threshold?: number;
+}
+
+/** {@link SamplingOptions.mirostat}: llama.cpp's Mirostat samplers. */
+export interface MirostatOptions {
+  version: 1 | 2;
+  /** Target surprise (entropy). Default 5. */
+  tau?: number;
+  /** Learning rate. Default 0.1. */
+  eta?: number;
 }
 
 /** Options of {@link LlamaModel.generate} and {@link LlamaModel.stream}. */
@@ -62,6 +113,12 @@ export interface GenerateOptions extends SamplingOptions {
   addSpecial?: boolean;
   /** Render special (control) tokens in the output text. Default false. */
   special?: boolean;
+  /**
+   * Report each generated token's log-probability and its `logprobs` most likely alternatives
+   * (0–20) in `result.logprobs` and on each chunk; from the model's distribution before sampling.
+   * Default: none.
+   */
+  logprobs?: number;
 }
 
 export const GENERATE_OPTION_KEYS = [
@@ -75,7 +132,13 @@ export const GENERATE_OPTION_KEYS = [
   'presencePenalty',
   'penaltyLastN',
   'logitBias',
+  'topNSigma',
+  'dry',
+  'xtc',
+  'mirostat',
+  'samplers',
   'seed',
+  'logprobs',
   'maxTokens',
   'stop',
   'grammar',
@@ -115,6 +178,63 @@ function parseLogitBias(value: unknown, vocabSize: number): Array<[number, numbe
   });
 }
 
+function subOptions<T extends object>(name: string, value: unknown, keys: readonly string[]): Partial<T> | undefined {
+  if (value === undefined) return undefined;
+  const sub = optionsObject<T>(name, value);
+  rejectUnknown(name, sub, keys);
+  return sub;
+}
+
+function parseSamplers(sampling: NativeSamplingParams, opts: Partial<SamplingOptions>): void {
+  const set = <K extends keyof NativeSamplingParams>(key: K, value: NativeSamplingParams[K] | undefined) => {
+    if (value !== undefined) sampling[key] = value;
+  };
+  set('topNSigma', optionalLimited('topNSigma', opts.topNSigma));
+  const dry = subOptions<DryOptions>('dry', opts.dry, [
+    'multiplier',
+    'base',
+    'allowedLength',
+    'penaltyLastN',
+    'sequenceBreakers',
+  ]);
+  if (dry !== undefined) {
+    if (dry.multiplier === undefined) invalidOption('dry.multiplier', 'a number from 0 to 1000000', undefined);
+    set('dryMultiplier', optionalLimited('dryMultiplier', dry.multiplier, 'dry.multiplier'));
+    set('dryBase', optionalLimited('dryBase', dry.base, 'dry.base'));
+    set('dryAllowedLength', optionalLimited('dryAllowedLength', dry.allowedLength, 'dry.allowedLength'));
+    set('dryPenaltyLastN', optionalLimited('dryPenaltyLastN', dry.penaltyLastN, 'dry.penaltyLastN'));
+    if (dry.sequenceBreakers !== undefined) {
+      const breakers: unknown = dry.sequenceBreakers;
+      if (!Array.isArray(breakers) || breakers.some((entry) => typeof entry !== 'string' || entry.length === 0)) {
+        invalidOption('dry.sequenceBreakers', 'an array of non-empty strings', breakers);
+      }
+      sampling.drySequenceBreakers = [...(breakers as string[])];
+    }
+  }
+  const xtc = subOptions<XtcOptions>('xtc', opts.xtc, ['probability', 'threshold']);
+  if (xtc !== undefined) {
+    if (xtc.probability === undefined) invalidOption('xtc.probability', 'a number from 0 to 1', undefined);
+    set('xtcProbability', optionalLimited('xtcProbability', xtc.probability, 'xtc.probability'));
+    set('xtcThreshold', optionalLimited('xtcThreshold', xtc.threshold, 'xtc.threshold'));
+  }
+  const mirostat = subOptions<MirostatOptions>('mirostat', opts.mirostat, ['version', 'tau', 'eta']);
+  if (mirostat !== undefined) {
+    if (mirostat.version !== 1 && mirostat.version !== 2) invalidOption('mirostat.version', '1 or 2', mirostat.version);
+    sampling.mirostat = mirostat.version;
+    set('mirostatTau', optionalLimited('mirostatTau', mirostat.tau, 'mirostat.tau'));
+    set('mirostatEta', optionalLimited('mirostatEta', mirostat.eta, 'mirostat.eta'));
+  }
+  if (opts.samplers !== undefined) {
+    const order: unknown = opts.samplers;
+    const known: readonly string[] = SAMPLER_NAMES;
+    if (!Array.isArray(order) || order.some((name) => typeof name !== 'string' || !known.includes(name))) {
+      invalidOption('samplers', `an array of sampler names (${SAMPLER_NAMES.join(', ')})`, order);
+    }
+    if (new Set(order).size !== order.length) invalidOption('samplers', 'each sampler at most once', order);
+    sampling.samplers = [...(order as SamplerName[])];
+  }
+}
+
 /** Checks generation options; `extraKeys` are allowed keys handled by the caller. */
 export function parseGenerateOptions(
   options: unknown,
@@ -138,6 +258,7 @@ export function parseGenerateOptions(
   set('penaltyLastN', optionalLimited('penaltyLastN', opts.penaltyLastN));
   set('seed', optionalLimited('seed', opts.seed));
   set('logitBias', parseLogitBias(opts.logitBias, vocabSize));
+  parseSamplers(sampling, opts);
   if (opts.grammar !== undefined) {
     if (typeof opts.grammar !== 'string' || opts.grammar.trim() === '')
       invalidOption('grammar', 'a non-empty GBNF string', opts.grammar);
@@ -168,6 +289,8 @@ export function parseGenerateOptions(
   }
   const special = optionalBoolean('special', opts.special);
   if (special !== undefined) request.special = special;
+  const logprobs = optionalLimited('logprobs', opts.logprobs);
+  if (logprobs !== undefined) request.logprobs = logprobs;
   const signal = optionalSignal('signal', opts.signal);
   if (signal?.aborted) throw new LlamaError('ABORTED', 'generation was aborted');
   return {

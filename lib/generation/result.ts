@@ -1,8 +1,8 @@
 // What a generation resolves with: the text, its tokens, why it stopped and its timings. The shapes
 // the addon returns (StopReason, GenerationTimings, TokenChunk) are defined in binding.ts.
-import type { GenerationTimings, StopReason } from '../binding.js';
+import type { GenerationTimings, StopReason, TokenLogprobs } from '../binding.js';
 
-export type { GenerationTimings, StopReason, TokenChunk } from '../binding.js';
+export type { GenerationTimings, StopReason, TokenChunk, TokenLogprobs, TokenProbability } from '../binding.js';
 
 /** What generate() resolves with: the text, its tokens, why it stopped, and timings. */
 export interface GenerateResult {
@@ -11,6 +11,8 @@ export interface GenerateResult {
   tokens: number[];
   stopReason: StopReason;
   timings: GenerationTimings;
+  /** With the `logprobs` option: one entry per token of `tokens`. */
+  logprobs?: TokenLogprobs[];
 }
 
 /** A result of a generation constrained by a JSON Schema: `json` is the parsed, validated output. */

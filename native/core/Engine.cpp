@@ -36,6 +36,7 @@ struct Engine::Slot {
     size_t prompt_done = 0;  // prompt tokens in memory
     size_t reused = 0;
     std::vector<llama_token> generated;
+    std::vector<TokenLogprobs> logprobs;  // one per generated token, when the request asks
     std::string text;     // bytes of every piece generated
     size_t emitted = 0;   // bytes of `text` already streamed
     size_t cut = std::string::npos;  // where a stop string starts
@@ -198,6 +199,7 @@ void Engine::Admit(Arrival arrival) {
     bool ready = false;
     try {
         if (PreparePrompt(request, failure)) {
+            AddSuppressedTokens(request.sampling, *context_.model);
             request.chain = BuildSamplerChain(request.sampling, *context_.model, failure, &request.grammar);
             ready = request.chain != nullptr;
         }
@@ -355,6 +357,10 @@ void Engine::Sample(Slot & slot) {
         return;
     }
     slot.generated.push_back(token);
+    if (request.logprobs >= 0) {
+        slot.logprobs.push_back(ComputeLogprobs(llama_get_logits_ith(context_.ctx, slot.batch_index), model.n_vocab,
+                                                token, request.logprobs, model.vocab, request.special));
+    }
     const size_t before = slot.text.size();
     if (!AppendPiece(model.vocab, token, request.special, slot.text)) {
         NativeFailure failure{ ErrorCode::NativeError, "llama.cpp could not render token " + std::to_string(token) };
@@ -374,6 +380,10 @@ void Engine::Sample(Slot & slot) {
         event.id = slot.id;
         event.token = token;
         event.text = slot.text.substr(slot.emitted, complete - slot.emitted);
+        if (request.logprobs >= 0) {
+            event.has_logprob = true;
+            event.logprob = slot.logprobs.back();
+        }
         slot.emitted = complete;
         listener_->Deliver(std::move(event));
     }
@@ -406,6 +416,8 @@ void Engine::Finish(Slot & slot, StopReason reason, const NativeFailure * failur
             listener_->Deliver(std::move(tail));
         }
         event.tokens = std::move(slot.generated);
+        event.has_logprob = slot.request->logprobs >= 0;
+        event.logprobs = std::move(slot.logprobs);
     }
     event.prompt_tokens = slot.request->prompt.size();
     event.reused_tokens = slot.reused;
@@ -415,6 +427,7 @@ void Engine::Finish(Slot & slot, StopReason reason, const NativeFailure * failur
 
     slot.request.reset();
     slot.generated.clear();
+    slot.logprobs.clear();
     slot.text.clear();
     slot.emitted = 0;
     slot.cut = std::string::npos;

@@ -22,6 +22,7 @@
 
 #include "core/Abort.h"
 #include "core/Errors.h"
+#include "core/Logprobs.h"
 #include "core/SamplingParams.h"
 #include "core/StopMatcher.h"
 #include "core/StopReason.h"
@@ -42,6 +43,8 @@ struct GenerationRequest {
 
     int32_t max_tokens = INT32_MAX;
     bool special = false;
+    /** Report each token's log-probability and this many alternatives; -1: none (costs nothing). */
+    int32_t logprobs = -1;
     StopMatcher stops;
     SamplingParams sampling;
     AbortFlag abort;
@@ -70,6 +73,10 @@ struct EngineEvent {
     bool done = false;
     llama_token token = LLAMA_TOKEN_NULL;
     std::string text;  // token: the text it completes; done: the whole text
+    /** token: its probabilities, when the request asked (has_logprob); done: those of every token. */
+    bool has_logprob = false;
+    TokenLogprobs logprob;
+    std::vector<TokenLogprobs> logprobs;
     // done only:
     bool failed = false;
     NativeFailure failure;

@@ -30,7 +30,17 @@ inline constexpr OptionLimit kPenaltyLastN{ "penaltyLastN", true, 0.0, 214748364
 inline constexpr OptionLimit kRepeatPenalty{ "repeatPenalty", false, 0.000001, 1000000.0 };
 inline constexpr OptionLimit kFrequencyPenalty{ "frequencyPenalty", false, -1000000.0, 1000000.0 };
 inline constexpr OptionLimit kPresencePenalty{ "presencePenalty", false, -1000000.0, 1000000.0 };
+inline constexpr OptionLimit kTopNSigma{ "topNSigma", false, 0.0, 1000000.0 };
+inline constexpr OptionLimit kDryMultiplier{ "dryMultiplier", false, 0.0, 1000000.0 };
+inline constexpr OptionLimit kDryBase{ "dryBase", false, 1.0, 1000000.0 };
+inline constexpr OptionLimit kDryAllowedLength{ "dryAllowedLength", true, 0.0, 2147483647.0 };
+inline constexpr OptionLimit kDryPenaltyLastN{ "dryPenaltyLastN", true, 0.0, 2147483647.0 };
+inline constexpr OptionLimit kXtcProbability{ "xtcProbability", false, 0.0, 1.0 };
+inline constexpr OptionLimit kXtcThreshold{ "xtcThreshold", false, 0.0, 1.0 };
+inline constexpr OptionLimit kMirostatTau{ "mirostatTau", false, 0.0, 1000000.0 };
+inline constexpr OptionLimit kMirostatEta{ "mirostatEta", false, 0.0, 1.0 };
 inline constexpr OptionLimit kSeed{ "seed", true, 0.0, 4294967295.0 };
+inline constexpr OptionLimit kLogprobs{ "logprobs", true, 0.0, 20.0 };
 
 }  // namespace limits
 

@@ -2,10 +2,12 @@
 #include "core/Sampling.h"
 
 #include <cmath>
+#include <exception>
 #include <string>
 
 #include "core/ModelState.h"
 #include "runtime/Log.h"
+#include "sampling.h"  // llama.cpp common's sampler chain
 
 namespace llama_napi {
 
@@ -16,73 +18,124 @@ bool GrammarAllows(llama_sampler * grammar, llama_token token) {
     return !std::isinf(single.logit);
 }
 
+namespace {
+
+common_sampler_type CommonType(SamplerKind kind) {
+    switch (kind) {
+        case SamplerKind::Penalties: return COMMON_SAMPLER_TYPE_PENALTIES;
+        case SamplerKind::Dry: return COMMON_SAMPLER_TYPE_DRY;
+        case SamplerKind::TopNSigma: return COMMON_SAMPLER_TYPE_TOP_N_SIGMA;
+        case SamplerKind::TopK: return COMMON_SAMPLER_TYPE_TOP_K;
+        case SamplerKind::TypicalP: return COMMON_SAMPLER_TYPE_TYPICAL_P;
+        case SamplerKind::TopP: return COMMON_SAMPLER_TYPE_TOP_P;
+        case SamplerKind::MinP: return COMMON_SAMPLER_TYPE_MIN_P;
+        case SamplerKind::Xtc: return COMMON_SAMPLER_TYPE_XTC;
+        case SamplerKind::Temperature: break;
+    }
+    return COMMON_SAMPLER_TYPE_TEMPERATURE;
+}
+
+/** llama.cpp's common sampler parameters for `params`, without the grammar (kept apart, see
+ *  SampleToken). */
+common_params_sampling CommonParams(const SamplingParams & params) {
+    common_params_sampling common;
+    common.seed = params.seed;
+    common.no_perf = true;
+    common.temp = params.temperature;
+    common.top_k = params.top_k;
+    common.top_p = params.top_p;
+    common.min_p = params.min_p;
+    common.typ_p = params.typical_p;
+    common.top_n_sigma = params.top_n_sigma;
+    common.penalty_last_n = params.penalty_last_n;
+    common.penalty_repeat = params.repeat_penalty;
+    common.penalty_freq = params.frequency_penalty;
+    common.penalty_present = params.presence_penalty;
+    common.dry_multiplier = params.dry_multiplier;
+    common.dry_base = params.dry_base;
+    common.dry_allowed_length = params.dry_allowed_length;
+    common.dry_penalty_last_n = params.dry_penalty_last_n;
+    common.dry_sequence_breakers = params.dry_sequence_breakers;
+    common.xtc_probability = params.xtc_probability;
+    common.xtc_threshold = params.xtc_threshold;
+    common.mirostat = params.mirostat;
+    common.mirostat_tau = params.mirostat_tau;
+    common.mirostat_eta = params.mirostat_eta;
+    common.logit_bias = params.logit_bias;
+    common.samplers.clear();
+    for (SamplerKind kind : params.order) {
+        common.samplers.push_back(CommonType(kind));
+    }
+    return common;
+}
+
+}  // namespace
+
 llama_sampler * BuildSamplerChain(const SamplingParams & params, const ModelState & model, NativeFailure & failure,
                                   llama_sampler ** grammar_out) {
     if (grammar_out != nullptr) {
         *grammar_out = nullptr;
     }
+    if (params.mirostat < 0 || params.mirostat > 2) {
+        failure = { ErrorCode::InvalidArgument, "mirostat must be 0, 1 or 2" };
+        return nullptr;
+    }
+    // The chain exactly as llama.cpp's tools build it (logit bias with the vocabulary's suppressed
+    // tokens, then the samplers in `order`, then the draw; or Mirostat), taken out of the common
+    // sampler that built it.
+    llama_sampler * samplers = nullptr;
+    try {
+        common_params_sampling common = CommonParams(params);
+        common_sampler * built = common_sampler_init(model.model, common);
+        if (built != nullptr) {
+            samplers = llama_sampler_clone(common_sampler_get(built));
+            common_sampler_free(built);
+        }
+    } catch (const std::exception & e) {
+        failure = { ErrorCode::SamplerFailed, std::string("llama.cpp rejected the sampling parameters: ") + e.what() };
+        return nullptr;
+    }
+    if (samplers == nullptr) {
+        failure = { ErrorCode::SamplerFailed, "llama.cpp rejected the sampling parameters" };
+        return nullptr;
+    }
+    if (params.grammar.empty()) {
+        return samplers;
+    }
+    // The grammar, on the whole vocabulary: the samplers after it only ever see tokens it allows
+    // (a token it forbids would make llama.cpp abort when accepted).
+    LogCapture log;
+    llama_sampler * grammar =
+        llama_sampler_init_grammar(model.vocab, params.grammar.c_str(), params.grammar_root.c_str());
+    if (grammar == nullptr) {
+        llama_sampler_free(samplers);
+        failure = { ErrorCode::InvalidGrammar, log.Describe("llama.cpp rejected the grammar") };
+        return nullptr;
+    }
+    if (grammar_out != nullptr) {
+        *grammar_out = grammar;
+        return samplers;
+    }
     llama_sampler_chain_params chain_params = llama_sampler_chain_default_params();
     chain_params.no_perf = true;
     llama_sampler * chain = llama_sampler_chain_init(chain_params);
     if (chain == nullptr) {
+        llama_sampler_free(grammar);
+        llama_sampler_free(samplers);
         failure = { ErrorCode::SamplerFailed, "could not create a sampler chain" };
         return nullptr;
     }
-    // Each added sampler is owned by the chain; a null one means llama.cpp refused the params.
-    bool ok = true;
-    auto add = [&](llama_sampler * sampler) {
-        if (sampler == nullptr) {
-            ok = false;
-            return;
-        }
-        llama_sampler_chain_add(chain, sampler);
-    };
-    // The grammar comes first, on the whole vocabulary, so the samplers after it only ever see
-    // tokens it allows (a token it forbids would make llama.cpp abort when accepted).
-    if (!params.grammar.empty()) {
-        LogCapture log;
-        llama_sampler * grammar =
-            llama_sampler_init_grammar(model.vocab, params.grammar.c_str(), params.grammar_root.c_str());
-        if (grammar == nullptr) {
-            llama_sampler_free(chain);
-            failure = { ErrorCode::InvalidGrammar, log.Describe("llama.cpp rejected the grammar") };
-            return nullptr;
-        }
-        if (grammar_out != nullptr) {
-            *grammar_out = grammar;
-        } else {
-            llama_sampler_chain_add(chain, grammar);
-        }
-    }
-    if (!params.logit_bias.empty()) {
-        add(llama_sampler_init_logit_bias(model.n_vocab, static_cast<int32_t>(params.logit_bias.size()),
-                                          params.logit_bias.data()));
-    }
-    if (params.HasPenalties()) {
-        add(llama_sampler_init_penalties(model.n_vocab, params.penalty_last_n, params.repeat_penalty,
-                                         params.frequency_penalty, params.presence_penalty));
-    }
-    if (params.temperature <= 0.0f) {
-        add(llama_sampler_init_greedy());
-    } else {
-        // llama.cpp's common order: top-k, typical, top-p, min-p, temperature, then the draw.
-        if (params.top_k > 0) add(llama_sampler_init_top_k(params.top_k));
-        if (params.typical_p < 1.0f) add(llama_sampler_init_typical(params.typical_p, 1));
-        if (params.top_p < 1.0f) add(llama_sampler_init_top_p(params.top_p, 1));
-        if (params.min_p > 0.0f) add(llama_sampler_init_min_p(params.min_p, 1));
-        add(llama_sampler_init_temp(params.temperature));
-        add(llama_sampler_init_dist(params.seed));
-    }
-    if (!ok) {
-        llama_sampler_free(chain);
-        if (grammar_out != nullptr && *grammar_out != nullptr) {
-            llama_sampler_free(*grammar_out);
-            *grammar_out = nullptr;
-        }
-        failure = { ErrorCode::SamplerFailed, "llama.cpp rejected the sampling parameters" };
-        return nullptr;
-    }
+    llama_sampler_chain_add(chain, grammar);
+    llama_sampler_chain_add(chain, samplers);
     return chain;
+}
+
+void AddSuppressedTokens(SamplingParams & params, const ModelState & model) {
+    int32_t count = 0;
+    const llama_token * suppressed = llama_vocab_get_suppress_tokens(model.vocab, &count);
+    for (int32_t i = 0; i < count; ++i) {
+        params.logit_bias.push_back({ suppressed[i], -INFINITY });
+    }
 }
 
 std::string CheckGrammarText(const std::string & grammar) {

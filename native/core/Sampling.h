@@ -27,6 +27,10 @@ bool GrammarAllows(llama_sampler * grammar, llama_token token);
 llama_sampler * BuildSamplerChain(const SamplingParams & params, const ModelState & model, NativeFailure & failure,
                                   llama_sampler ** grammar_out = nullptr);
 
+/** Adds the vocabulary's suppressed tokens to `params.logit_bias` as forbidden, as llama.cpp's
+ *  chain does inside, so SampleToken's greedy scan sees them too. */
+void AddSuppressedTokens(SamplingParams & params, const ModelState & model);
+
 /** Samples from the logits of batch output `index` with `chain`, like llama_sampler_sample, but
  *  refuses (returns LLAMA_TOKEN_NULL and sets `error`) when no token is allowed — e.g. a grammar
  *  at a dead end — instead of accepting one, which would abort inside llama.cpp. With a separate

@@ -10,6 +10,31 @@
 
 namespace llama_napi {
 
+/** The samplers whose order `SamplingParams::order` sets, as llama-completion's --samplers. */
+enum class SamplerKind { Penalties, Dry, TopNSigma, TopK, TypicalP, TopP, MinP, Xtc, Temperature };
+
+/** The JavaScript names of the samplers, in SamplerKind's order. */
+inline constexpr const char * kSamplerKindNames[] = { "penalties", "dry",  "topNSigma", "topK",       "typicalP",
+                                                      "topP",      "minP", "xtc",       "temperature" };
+
+inline bool SamplerKindFromName(const std::string & name, SamplerKind & kind) {
+    for (size_t i = 0; i < sizeof(kSamplerKindNames) / sizeof(kSamplerKindNames[0]); ++i) {
+        if (name == kSamplerKindNames[i]) {
+            kind = static_cast<SamplerKind>(i);
+            return true;
+        }
+    }
+    return false;
+}
+
+inline std::string SamplerKindNames() {
+    std::string names;
+    for (const char * name : kSamplerKindNames) {
+        names += names.empty() ? name : std::string(", ") + name;
+    }
+    return names;
+}
+
 struct SamplingParams {
     float temperature = 0.8f;  // <= 0: greedy
     int32_t top_k = 40;        // <= 0: off
@@ -20,6 +45,24 @@ struct SamplingParams {
     float repeat_penalty = 1.0f;  // 1: off
     float frequency_penalty = 0.0f;
     float presence_penalty = 0.0f;
+    float top_n_sigma = -1.0f;  // <= 0: off
+    // DRY ("don't repeat yourself"): multiplier 0 is off.
+    float dry_multiplier = 0.0f;
+    float dry_base = 1.75f;
+    int32_t dry_allowed_length = 2;
+    int32_t dry_penalty_last_n = 64;  // 0: off
+    std::vector<std::string> dry_sequence_breakers = { "\n", ":", "\"", "*" };
+    // XTC ("exclude top choices"): probability 0 is off.
+    float xtc_probability = 0.0f;
+    float xtc_threshold = 0.1f;
+    // Mirostat: 0 off, 1 or 2 its version (replaces the samplers of `order`).
+    int32_t mirostat = 0;
+    float mirostat_tau = 5.0f;
+    float mirostat_eta = 0.1f;
+    /** The sampler order; llama.cpp's default. */
+    std::vector<SamplerKind> order = { SamplerKind::Penalties, SamplerKind::Dry,      SamplerKind::TopNSigma,
+                                       SamplerKind::TopK,      SamplerKind::TypicalP, SamplerKind::TopP,
+                                       SamplerKind::MinP,      SamplerKind::Xtc,      SamplerKind::Temperature };
     uint32_t seed = LLAMA_DEFAULT_SEED;
     std::vector<llama_logit_bias> logit_bias;
     /** GBNF; empty: unconstrained. */
@@ -30,8 +73,20 @@ struct SamplingParams {
     bool HasPenalties() const {
         return penalty_last_n != 0 && (repeat_penalty != 1.0f || frequency_penalty != 0.0f || presence_penalty != 0.0f);
     }
-    /** Greedy with no state to carry (no penalties): the argmax of the biased logits decides. */
-    bool PureGreedy() const { return temperature <= 0.0f && !HasPenalties(); }
+    bool Orders(SamplerKind kind) const {
+        for (SamplerKind entry : order) {
+            if (entry == kind) return true;
+        }
+        return false;
+    }
+    /** Greedy with nothing that can move the top token (penalties, DRY, XTC): the argmax of the
+     *  biased logits decides. */
+    bool PureGreedy() const {
+        const bool penalties = HasPenalties() && Orders(SamplerKind::Penalties);
+        const bool dry = dry_multiplier != 0.0f && dry_base >= 1.0f && Orders(SamplerKind::Dry);
+        const bool xtc = xtc_probability > 0.0f && xtc_threshold <= 0.5f && Orders(SamplerKind::Xtc);
+        return temperature <= 0.0f && (mirostat != 0 || Orders(SamplerKind::Temperature)) && !penalties && !dry && !xtc;
+    }
 };
 
 }  // namespace llama_napi

@@ -120,6 +120,9 @@ Napi::Value Context::Generate(const Napi::CallbackInfo & info) {
         }
         request->max_tokens = static_cast<int32_t>(ReadInteger(env, options, limits::kMaxTokens, INT32_MAX));
         request->special = ReadBool(env, options, "special", false);
+        if (!options.Get(limits::kLogprobs.name).IsUndefined()) {
+            request->logprobs = static_cast<int32_t>(ReadInteger(env, options, limits::kLogprobs, 0));
+        }
         request->sampling =
             ReadSamplingParams(env, OptionsObject(env, options.Get("sampling"), "sampling"), *state->model);
         request->stops = StopMatcher(ReadStrings(env, options, "stop"));

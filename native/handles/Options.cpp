@@ -87,6 +87,33 @@ SamplingParams ReadSamplingParams(Napi::Env env, Napi::Object options, const Mod
     params.presence_penalty =
         static_cast<float>(ReadNumber(env, options, limits::kPresencePenalty, params.presence_penalty));
     params.seed = static_cast<uint32_t>(ReadInteger(env, options, limits::kSeed, params.seed));
+    params.top_n_sigma = static_cast<float>(ReadNumber(env, options, limits::kTopNSigma, params.top_n_sigma));
+    params.dry_multiplier = static_cast<float>(ReadNumber(env, options, limits::kDryMultiplier, params.dry_multiplier));
+    params.dry_base = static_cast<float>(ReadNumber(env, options, limits::kDryBase, params.dry_base));
+    params.dry_allowed_length =
+        static_cast<int32_t>(ReadInteger(env, options, limits::kDryAllowedLength, params.dry_allowed_length));
+    params.dry_penalty_last_n =
+        static_cast<int32_t>(ReadInteger(env, options, limits::kDryPenaltyLastN, params.dry_penalty_last_n));
+    if (!options.Get("drySequenceBreakers").IsUndefined()) {
+        params.dry_sequence_breakers = ReadStrings(env, options, "drySequenceBreakers");
+    }
+    params.xtc_probability =
+        static_cast<float>(ReadNumber(env, options, limits::kXtcProbability, params.xtc_probability));
+    params.xtc_threshold = static_cast<float>(ReadNumber(env, options, limits::kXtcThreshold, params.xtc_threshold));
+    params.mirostat = static_cast<int32_t>(ReadInteger(env, options, "mirostat", params.mirostat, 0, 2));
+    params.mirostat_tau = static_cast<float>(ReadNumber(env, options, limits::kMirostatTau, params.mirostat_tau));
+    params.mirostat_eta = static_cast<float>(ReadNumber(env, options, limits::kMirostatEta, params.mirostat_eta));
+    if (!options.Get("samplers").IsUndefined()) {
+        params.order.clear();
+        for (const std::string & name : ReadStrings(env, options, "samplers")) {
+            SamplerKind kind;
+            if (!SamplerKindFromName(name, kind)) {
+                Throw(env, ErrorCode::InvalidArgument,
+                      "samplers: unknown sampler \"" + name + "\" (known: " + SamplerKindNames() + ")");
+            }
+            params.order.push_back(kind);
+        }
+    }
     params.grammar = ReadGrammar(env, options.Get("grammar"));
     Napi::Value root = options.Get("grammarRoot");
     if (!root.IsUndefined()) {

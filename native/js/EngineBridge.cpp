@@ -8,6 +8,24 @@ namespace llama_napi {
 
 namespace {
 
+Napi::Object MakeProbability(Napi::Env env, const TokenProbability & entry) {
+    Napi::Object object = Napi::Object::New(env);
+    object.Set("token", Napi::Number::New(env, entry.token));
+    object.Set("text", Napi::String::New(env, entry.text));
+    object.Set("logprob", Napi::Number::New(env, entry.logprob));
+    return object;
+}
+
+Napi::Object MakeLogprobs(Napi::Env env, const TokenLogprobs & logprobs) {
+    Napi::Object object = MakeProbability(env, logprobs.chosen);
+    Napi::Array top = Napi::Array::New(env, logprobs.top.size());
+    for (size_t i = 0; i < logprobs.top.size(); ++i) {
+        top.Set(static_cast<uint32_t>(i), MakeProbability(env, logprobs.top[i]));
+    }
+    object.Set("top", top);
+    return object;
+}
+
 Napi::Object MakeResult(Napi::Env env, const EngineEvent & event) {
     Napi::Object result = Napi::Object::New(env);
     result.Set("tokens", MakeTokenArray(env, event.tokens));
@@ -20,6 +38,13 @@ Napi::Object MakeResult(Napi::Env env, const EngineEvent & event) {
     timings.Set("generatedTokens", Napi::Number::New(env, static_cast<double>(event.tokens.size())));
     timings.Set("generateMs", Napi::Number::New(env, event.generate_ms));
     result.Set("timings", timings);
+    if (event.has_logprob) {
+        Napi::Array logprobs = Napi::Array::New(env, event.logprobs.size());
+        for (size_t i = 0; i < event.logprobs.size(); ++i) {
+            logprobs.Set(static_cast<uint32_t>(i), MakeLogprobs(env, event.logprobs[i]));
+        }
+        result.Set("logprobs", logprobs);
+    }
     return result;
 }
 
@@ -62,6 +87,9 @@ void EngineBridge::Handle(Napi::Env env, EngineEvent & event) {
         Napi::Object chunk = Napi::Object::New(env);
         chunk.Set("token", Napi::Number::New(env, event.token));
         chunk.Set("text", Napi::String::New(env, event.text));
+        if (event.has_logprob) {
+            chunk.Set("logprobs", MakeLogprobs(env, event.logprob));
+        }
         try {
             request.on_token.Call({ chunk });
         } catch (const Napi::Error & error) {

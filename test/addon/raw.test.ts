@@ -10,6 +10,7 @@ import {
   type NativeAddon,
   type NativeContext,
   type NativeModel,
+  SAMPLER_NAMES,
   STOP_REASONS,
 } from '../../lib/native.js';
 import { testModelPath } from '../fixtures/models.js';
@@ -31,6 +32,7 @@ describe('raw addon', () => {
   test('exports the error codes and stop reasons of lib/binding.ts, and versions', () => {
     expect([...addon.errorCodes]).toEqual([...NATIVE_ERROR_CODES]);
     expect([...addon.stopReasons]).toEqual([...STOP_REASONS]);
+    expect([...addon.samplerNames]).toEqual([...SAMPLER_NAMES]);
     expect(addon.versions.napi).toBe(8);
     expect(addon.versions.llamaCppCommit).toMatch(/^([0-9a-f]{40}|custom)$/);
     expect(addon.systemInfo()).toMatch(/CPU/);
@@ -79,6 +81,15 @@ describe('raw addon', () => {
       'frequencyPenalty',
       'presencePenalty',
       'seed',
+      'topNSigma',
+      'dryMultiplier',
+      'dryBase',
+      'dryAllowedLength',
+      'dryPenaltyLastN',
+      'xtcProbability',
+      'xtcThreshold',
+      'mirostatTau',
+      'mirostatEta',
     ] as const;
     for (const key of sampling) {
       const { integer, min, max } = OPTION_LIMITS[key];
