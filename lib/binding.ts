@@ -18,6 +18,7 @@ export const NATIVE_ERROR_CODES = [
   'BUSY',
   'DISPOSED',
   'ABORTED',
+  'UNSUPPORTED',
   'NATIVE_ERROR',
 ] as const;
 
@@ -227,6 +228,12 @@ export interface NativeGenerateRequest {
   special?: boolean;
   /** Report each token's log-probability and this many most likely alternatives (0..20). */
   logprobs?: number;
+  /** Never sample an end-of-generation token. */
+  ignoreEos?: boolean;
+  /** At a full context, drop half of the tokens after the kept ones and go on. */
+  contextShift?: boolean;
+  /** Prompt tokens after BOS a context shift keeps (default 0). */
+  contextShiftKeep?: number;
   sampling?: NativeSamplingParams;
   /** Stop when the text contains one of these (not included in the text). */
   stop?: string[];

@@ -46,6 +46,8 @@ export const OPTION_LIMITS = {
   mirostatTau: { integer: false, min: 0, max: 1e6 },
   mirostatEta: { integer: false, min: 0, max: 1 },
   seed: { integer: true, min: 0, max: 2 ** 32 - 1 },
+  // Context shift: prompt tokens after BOS that a shift never drops.
+  contextShiftKeep: { integer: true, min: 0, max: INT32_MAX },
   // Token probabilities: the most likely alternatives reported per token.
   logprobs: { integer: true, min: 0, max: 20 },
 } as const satisfies Record<string, OptionLimit>;

@@ -41,7 +41,9 @@ if (!existsSync(join(buildDir, 'CMakeCache.txt'))) {
       '-DBUILD_SHARED_LIBS=OFF',
       '-DGGML_OPENMP=ON',
       `-DGGML_NATIVE=${process.env.LLAMA_NAPI_PORTABLE ? 'OFF' : 'ON'}`,
-      '-DLLAMA_BUILD_TESTS=OFF',
+      // test-llama-archs writes a random-weight model of every architecture (tests/ targets are
+      // built only when asked for).
+      '-DLLAMA_BUILD_TESTS=ON',
       '-DLLAMA_BUILD_SERVER=OFF',
       '-DLLAMA_BUILD_APP=OFF',
       '-DLLAMA_OPENSSL=OFF',

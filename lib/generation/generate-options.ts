@@ -119,6 +119,15 @@ export interface GenerateOptions extends SamplingOptions {
    * Default: none.
    */
   logprobs?: number;
+  /**
+   * Go on past a full context, as llama-completion's `--context-shift --keep K` does: keep BOS and the
+   * first `keep` prompt tokens after it (default 0), drop the older half of the rest, and continue.
+   * Without it a generation that fills the context stops with `'contextFull'`. A model whose memory
+   * cannot shift (recurrent, hybrid) rejects it with `UNSUPPORTED`.
+   */
+  contextShift?: boolean | { keep?: number };
+  /** Never sample an end-of-generation token: only maxTokens, a stop string, an abort or a full context end it. */
+  ignoreEos?: boolean;
 }
 
 export const GENERATE_OPTION_KEYS = [
@@ -139,6 +148,8 @@ export const GENERATE_OPTION_KEYS = [
   'samplers',
   'seed',
   'logprobs',
+  'contextShift',
+  'ignoreEos',
   'maxTokens',
   'stop',
   'grammar',
@@ -291,6 +302,16 @@ export function parseGenerateOptions(
   if (special !== undefined) request.special = special;
   const logprobs = optionalLimited('logprobs', opts.logprobs);
   if (logprobs !== undefined) request.logprobs = logprobs;
+  const ignoreEos = optionalBoolean('ignoreEos', opts.ignoreEos);
+  if (ignoreEos !== undefined) request.ignoreEos = ignoreEos;
+  if (opts.contextShift !== undefined && opts.contextShift !== false) {
+    request.contextShift = true;
+    if (opts.contextShift !== true) {
+      const shift = subOptions<{ keep?: number }>('contextShift', opts.contextShift, ['keep']);
+      const keep = optionalLimited('contextShiftKeep', shift?.keep, 'contextShift.keep');
+      if (keep !== undefined) request.contextShiftKeep = keep;
+    }
+  }
   const signal = optionalSignal('signal', opts.signal);
   if (signal?.aborted) throw new LlamaError('ABORTED', 'generation was aborted');
   return {

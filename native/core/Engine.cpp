@@ -45,6 +45,8 @@ struct Engine::Slot {
     Clock::time_point admitted;
     Clock::time_point prompt_finished;
     bool evaluated = false;  // the whole prompt is in memory
+    size_t shift_keep = 0;   // context shift: tokens never dropped (BOS and the kept prompt)
+    bool shifted = false;    // memory past shift_keep holds shifted cells
 
     bool Busy() const { return request != nullptr; }
 };
@@ -198,8 +200,16 @@ void Engine::Admit(Arrival arrival) {
     NativeFailure failure;
     bool ready = false;
     try {
-        if (PreparePrompt(request, failure)) {
-            AddSuppressedTokens(request.sampling, *context_.model);
+        // A recurrent state cannot drop the middle of a sequence, though its positions move.
+        const llama_model * model = context_.model->model;
+        if (request.context_shift && (llama_model_is_recurrent(model) || llama_model_is_hybrid(model) ||
+                                      !llama_memory_can_shift(llama_get_memory(context_.ctx)))) {
+            failure = {
+                ErrorCode::Unsupported,
+                "this model's memory cannot shift (a recurrent or hybrid model): generate without contextShift"
+            };
+        } else if (PreparePrompt(request, failure)) {
+            CompleteLogitBias(request.sampling, *context_.model, request.ignore_eos);
             request.chain = BuildSamplerChain(request.sampling, *context_.model, failure, &request.grammar);
             ready = request.chain != nullptr;
         }
@@ -242,6 +252,30 @@ void Engine::Admit(Arrival arrival) {
     slot.cached.resize(keep);
     slot.prompt_done = keep;
     slot.reused = keep;
+    // Context shift keeps BOS and `shift_keep` tokens after it, as llama-completion's --keep.
+    const bool bos = prompt.front() == llama_vocab_bos(context_.model->vocab);
+    slot.shift_keep = std::min(static_cast<size_t>(slot.request->shift_keep) + (bos ? 1 : 0), prompt.size());
+    slot.shifted = false;
+}
+
+bool Engine::ShiftContext(Slot & slot) {
+    // As llama-completion: drop the first half of what follows the kept tokens, move the rest down.
+    const size_t n_past = slot.cached.size();
+    const size_t n_discard = (n_past - std::min(slot.shift_keep, n_past)) / 2;
+    if (n_discard == 0) {
+        return false;
+    }
+    llama_memory_t memory = llama_get_memory(context_.ctx);
+    const auto keep = static_cast<llama_pos>(slot.shift_keep);
+    const auto discard = static_cast<llama_pos>(n_discard);
+    if (!llama_memory_seq_rm(memory, slot.seq, keep, keep + discard)) {
+        return false;
+    }
+    llama_memory_seq_add(memory, slot.seq, keep + discard, static_cast<llama_pos>(n_past), -discard);
+    slot.cached.erase(slot.cached.begin() + static_cast<std::ptrdiff_t>(slot.shift_keep),
+                      slot.cached.begin() + static_cast<std::ptrdiff_t>(slot.shift_keep + n_discard));
+    slot.shifted = true;
+    return true;
 }
 
 void Engine::Reject(uint64_t id, const GenerationRequest & request, const NativeFailure & failure) {
@@ -335,7 +369,13 @@ void Engine::Step() {
             continue;
         }
         Sample(*slot);
-        if (slot->Busy() && slot->next != LLAMA_TOKEN_NULL && slot->cached.size() >= n_ctx_seq) {
+        if (!slot->Busy() || slot->next == LLAMA_TOKEN_NULL) continue;
+        if (slot->request->context_shift) {
+            // llama-completion shifts before the next token would take the context's last cell.
+            if (slot->cached.size() + 1 >= n_ctx_seq && !ShiftContext(*slot)) {
+                Finish(*slot, StopReason::ContextFull, nullptr);
+            }
+        } else if (slot->cached.size() >= n_ctx_seq) {
             Finish(*slot, StopReason::ContextFull, nullptr);
         }
     }
@@ -425,6 +465,12 @@ void Engine::Finish(Slot & slot, StopReason reason, const NativeFailure * failur
     event.generate_ms = slot.evaluated ? Milliseconds(slot.prompt_finished, now) : 0;
     listener_->Deliver(std::move(event));
 
+    if (slot.shifted) {
+        // Shifted cells are not what evaluating those tokens afresh gives: no later prompt reuses them.
+        llama_memory_seq_rm(llama_get_memory(context_.ctx), slot.seq, static_cast<llama_pos>(slot.shift_keep), -1);
+        slot.cached.resize(slot.shift_keep);
+        slot.shifted = false;
+    }
     slot.request.reset();
     slot.generated.clear();
     slot.logprobs.clear();

@@ -45,6 +45,12 @@ struct GenerationRequest {
     bool special = false;
     /** Report each token's log-probability and this many alternatives; -1: none (costs nothing). */
     int32_t logprobs = -1;
+    /** End-of-generation tokens are never sampled. */
+    bool ignore_eos = false;
+    /** At a full context, drop half of what follows the first `shift_keep` tokens after BOS and go
+     *  on (llama-completion's --context-shift --keep); else stop with ContextFull. */
+    bool context_shift = false;
+    int32_t shift_keep = 0;
     StopMatcher stops;
     SamplingParams sampling;
     AbortFlag abort;
@@ -133,6 +139,8 @@ class Engine {
     /** Builds one batch, decodes it, samples for each slot with logits. */
     void Step();
     void Sample(Slot & slot);
+    /** Makes room in a full sequence (context shift); false when nothing can be dropped. */
+    bool ShiftContext(Slot & slot);
     void Finish(Slot & slot, StopReason reason, const NativeFailure * failure);
     /** Ends a request that never reached a slot (its prompt or sampler was refused). */
     void Reject(uint64_t id, const GenerationRequest & request, const NativeFailure & failure);

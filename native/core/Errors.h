@@ -19,6 +19,7 @@
     X(Busy, "BUSY")                                 \
     X(Disposed, "DISPOSED")                         \
     X(Aborted, "ABORTED")                           \
+    X(Unsupported, "UNSUPPORTED")                   \
     X(NativeError, "NATIVE_ERROR")
 
 namespace llama_napi {

@@ -40,6 +40,7 @@ inline constexpr OptionLimit kXtcThreshold{ "xtcThreshold", false, 0.0, 1.0 };
 inline constexpr OptionLimit kMirostatTau{ "mirostatTau", false, 0.0, 1000000.0 };
 inline constexpr OptionLimit kMirostatEta{ "mirostatEta", false, 0.0, 1.0 };
 inline constexpr OptionLimit kSeed{ "seed", true, 0.0, 4294967295.0 };
+inline constexpr OptionLimit kContextShiftKeep{ "contextShiftKeep", true, 0.0, 2147483647.0 };
 inline constexpr OptionLimit kLogprobs{ "logprobs", true, 0.0, 20.0 };
 
 }  // namespace limits

@@ -130,11 +130,18 @@ llama_sampler * BuildSamplerChain(const SamplingParams & params, const ModelStat
     return chain;
 }
 
-void AddSuppressedTokens(SamplingParams & params, const ModelState & model) {
+void CompleteLogitBias(SamplingParams & params, const ModelState & model, bool ignore_eos) {
     int32_t count = 0;
     const llama_token * suppressed = llama_vocab_get_suppress_tokens(model.vocab, &count);
     for (int32_t i = 0; i < count; ++i) {
         params.logit_bias.push_back({ suppressed[i], -INFINITY });
+    }
+    if (ignore_eos && llama_vocab_eos(model.vocab) != LLAMA_TOKEN_NULL) {
+        for (llama_token token = 0; token < model.n_vocab; ++token) {
+            if (llama_vocab_is_eog(model.vocab, token)) {
+                params.logit_bias.push_back({ token, -INFINITY });
+            }
+        }
     }
 }
 

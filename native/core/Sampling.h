@@ -27,9 +27,11 @@ bool GrammarAllows(llama_sampler * grammar, llama_token token);
 llama_sampler * BuildSamplerChain(const SamplingParams & params, const ModelState & model, NativeFailure & failure,
                                   llama_sampler ** grammar_out = nullptr);
 
-/** Adds the vocabulary's suppressed tokens to `params.logit_bias` as forbidden, as llama.cpp's
- *  chain does inside, so SampleToken's greedy scan sees them too. */
-void AddSuppressedTokens(SamplingParams & params, const ModelState & model);
+/** Adds to `params.logit_bias` what llama.cpp's tools add: the vocabulary's suppressed tokens as
+ *  forbidden (common's chain does it inside; SampleToken's greedy scan must see them too), and with
+ *  `ignore_eos` every end-of-generation token (when the vocabulary has an EOS, as llama-completion's
+ *  --ignore-eos). */
+void CompleteLogitBias(SamplingParams & params, const ModelState & model, bool ignore_eos);
 
 /** Samples from the logits of batch output `index` with `chain`, like llama_sampler_sample, but
  *  refuses (returns LLAMA_TOKEN_NULL and sets `error`) when no token is allowed — e.g. a grammar

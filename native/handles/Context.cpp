@@ -120,6 +120,10 @@ Napi::Value Context::Generate(const Napi::CallbackInfo & info) {
         }
         request->max_tokens = static_cast<int32_t>(ReadInteger(env, options, limits::kMaxTokens, INT32_MAX));
         request->special = ReadBool(env, options, "special", false);
+        request->ignore_eos = ReadBool(env, options, "ignoreEos", false);
+        request->context_shift = ReadBool(env, options, "contextShift", false);
+        request->shift_keep =
+            static_cast<int32_t>(ReadInteger(env, options, limits::kContextShiftKeep, request->shift_keep));
         if (!options.Get(limits::kLogprobs.name).IsUndefined()) {
             request->logprobs = static_cast<int32_t>(ReadInteger(env, options, limits::kLogprobs, 0));
         }
