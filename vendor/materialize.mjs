@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Materializes the pinned llama.cpp into vendor/llama.cpp from the npm tarball named in
-// vendor/llama.cpp.pin.json, checking the tarball's integrity, the bundle's sha256 and the commit.
+// vendor/llama.cpp.pin.json, checking the tarball's integrity, the bundle's sha256 and the commit,
+// then applies our patches of upstream bugs listed in the pin (vendor/patches/, each checked
+// against its sha256). The tree's stamp names the commit and the patches it carries.
 //
 // Usage: node vendor/materialize.mjs [--print-dir]
 //   LLAMA_CPP_DIR=/path             use your own llama.cpp checkout instead (nothing is fetched)
@@ -18,6 +20,9 @@ const pin = JSON.parse(readFileSync(join(vendorDir, 'llama.cpp.pin.json'), 'utf8
 const target = join(vendorDir, 'llama.cpp');
 const stampName = '.llama-napi-pin';
 const printDirOnly = process.argv.includes('--print-dir');
+const patches = pin.patches ?? [];
+// The stamp: the commit on its first line (CMake reads it), then one line per patch applied.
+const expectedStamp = [pin.llamaCpp.commit, ...patches.map((patch) => `patch ${patch.file} ${patch.sha256}`)].join('\n');
 
 function log(message) {
   if (!printDirOnly) console.error(`[llama-napi vendor] ${message}`);
@@ -122,8 +127,8 @@ function materialize() {
 
   const stamp = join(target, stampName);
   if (existsSync(target)) {
-    if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === pin.llamaCpp.commit) {
-      log(`vendor/llama.cpp is at the pinned commit ${pin.llamaCpp.commit.slice(0, 12)}`);
+    if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === expectedStamp) {
+      log(`vendor/llama.cpp is at the pinned commit ${pin.llamaCpp.commit.slice(0, 12)} (${patches.length} patches)`);
       return target;
     }
     if (!existsSync(stamp)) {
@@ -156,15 +161,24 @@ function materialize() {
     git('-C', tree, '-c', 'advice.detachedHead=false', 'checkout', '--quiet', pin.llamaCpp.commit);
     const head = git('-C', tree, 'rev-parse', 'HEAD');
     if (head !== pin.llamaCpp.commit) fail(`bundle HEAD is ${head}, expected ${pin.llamaCpp.commit}`);
+    for (const patch of patches) {
+      const file = join(vendorDir, patch.file);
+      const hash = createHash('sha256').update(readFileSync(file)).digest('hex');
+      if (hash !== patch.sha256) fail(`${patch.file}: sha256 mismatch (expected ${patch.sha256}, got ${hash})`);
+      git('-C', tree, 'apply', file);
+    }
   } catch (error) {
     rmSync(temporary, { recursive: true, force: true });
     fail(`git could not unpack the llama.cpp bundle: ${error.stderr || error.message}`);
   }
   rmSync(join(tree, '.git'), { recursive: true, force: true });
-  writeFileSync(join(tree, stampName), `${pin.llamaCpp.commit}\n`);
+  writeFileSync(join(tree, stampName), `${expectedStamp}\n`);
   renameSync(tree, target);
   rmSync(temporary, { recursive: true, force: true });
-  log(`materialized llama.cpp ${pin.llamaCpp.release} (${pin.llamaCpp.commit.slice(0, 12)}) into vendor/llama.cpp`);
+  log(
+    `materialized llama.cpp ${pin.llamaCpp.release} (${pin.llamaCpp.commit.slice(0, 12)}, ` +
+      `${patches.length} patches) into vendor/llama.cpp`,
+  );
   return target;
 }
 

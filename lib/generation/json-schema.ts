@@ -69,6 +69,15 @@ const PRIMITIVES: Record<string, { body: string; uses: string[] }> = {
   space: { body: '| " " | "\\n"{1,2} [ \\t]{0,20}', uses: [] },
   char: { body: '[^"\\\\\\x7F\\x00-\\x1F] | [\\\\] (["\\\\bfnrt] | "u" [0-9a-fA-F]{4})', uses: [] },
   'char-escape': { body: '[\\\\] (["\\\\bfnrt] | "u" [0-9a-fA-F]{4})', uses: [] },
+  // One character of the Basic Multilingual Plane, raw or escaped (no astral character, no
+  // surrogate escape): one code point and one UTF-16 unit, so that JSON Schema's length (code
+  // points), JavaScript's .length (UTF-16 units, what zod counts) and the grammar's count agree.
+  'bmp-char': {
+    body:
+      '[^"\\\\\\x7F\\x00-\\x1F\\U00010000-\\U0010FFFF] | ' +
+      '[\\\\] (["\\\\bfnrt] | "u" ([0-9a-cA-Ce-fE-F] [0-9a-fA-F]{3} | [dD] [0-7] [0-9a-fA-F]{2}))',
+    uses: [],
+  },
   string: { body: '"\\"" char* "\\""', uses: ['char'] },
   'integral-part': { body: `[0] | [1-9] [0-9]{0,${MAX_DIGITS - 1}}`, uses: [] },
   'decimal-part': { body: `[0-9]{1,${MAX_DIGITS}}`, uses: [] },
@@ -334,8 +343,10 @@ class Converter {
     const min = lengthBound(minLength, 'minLength', name) ?? 0;
     const max = lengthBound(maxLength, 'maxLength', name);
     if (max !== undefined && max < min) fail(`${name}: maxLength is below minLength`);
-    this.use('char');
-    return `"\\"" ${repeat('char', min, max)} "\\""`;
+    // A length is counted in characters that every validator counts alike (see bmp-char).
+    const char = min > 0 || max !== undefined ? 'bmp-char' : 'char';
+    this.use(char);
+    return `"\\"" ${repeat(char, min, max)} "\\""`;
   }
 
   private integerRule(schema: SchemaObject, name: string): string {

@@ -385,8 +385,14 @@ void Engine::Sample(Slot & slot) {
     GenerationRequest & request = *slot.request;
     const ModelState & model = *context_.model;
     std::string error;
-    const llama_token token = SampleToken(request.chain, context_.ctx, slot.batch_index, model.n_vocab, scratch_, error,
-                                          request.grammar, request.sampling.PureGreedy() ? &request.sampling : nullptr);
+    Utf8Guard utf8;
+    if (request.grammar != nullptr) {
+        utf8.pieces = &model.Pieces();
+        utf8.pending = slot.text.substr(CompleteUtf8Prefix(slot.text));
+    }
+    const llama_token token =
+        SampleToken(request.chain, context_.ctx, slot.batch_index, model.n_vocab, scratch_, error, request.grammar,
+                    request.sampling.PureGreedy() ? &request.sampling : nullptr, &utf8);
     if (token == LLAMA_TOKEN_NULL) {
         NativeFailure failure{ ErrorCode::SamplerFailed, error };
         Finish(slot, StopReason::Abort, &failure);

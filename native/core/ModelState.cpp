@@ -5,6 +5,7 @@
 
 #include "core/ContextState.h"
 #include "core/Stats.h"
+#include "core/TokenText.h"
 
 namespace llama_napi {
 
@@ -16,6 +17,16 @@ ModelState::ModelState(llama_model * m, bool vocab_only_model)
 ModelState::~ModelState() {
     llama_model_free(model);
     Stats::Get().models.freed++;
+}
+
+const std::vector<std::string> & ModelState::Pieces() const {
+    std::call_once(pieces_once_, [this] {
+        pieces_.resize(static_cast<size_t>(n_vocab));
+        for (llama_token token = 0; token < n_vocab; ++token) {
+            AppendPiece(vocab, token, false, pieces_[static_cast<size_t>(token)]);
+        }
+    });
+    return pieces_;
 }
 
 void ModelState::MarkDisposed() {

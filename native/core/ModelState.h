@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <vector>
 
 #include "llama.h"
@@ -36,6 +38,13 @@ struct ModelState {
 
     /** Marks the model disposed and disposes its contexts. Main thread. */
     void MarkDisposed();
+
+    /** Every token's piece (special tokens render empty), made on first use. Any thread. */
+    const std::vector<std::string> & Pieces() const;
+
+   private:
+    mutable std::once_flag pieces_once_;
+    mutable std::vector<std::string> pieces_;
 };
 
 /** Adds `state` to a list of weak references, dropping the expired ones so they do not pile up. */

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/ModelState.h"
+#include "core/TokenText.h"
 #include "runtime/Log.h"
 #include "sampling.h"  // llama.cpp common's sampler chain
 
@@ -218,9 +219,18 @@ llama_token GreedyChoice(const float * logits, int32_t n_vocab, const std::vecto
 
 }  // namespace
 
+bool Utf8Guard::Allows(llama_token token) const {
+    return pieces == nullptr || Utf8Continues(pending, (*pieces)[static_cast<size_t>(token)]);
+}
+
 llama_token SampleToken(llama_sampler * chain, llama_context * ctx, int32_t index, int32_t n_vocab,
                         std::vector<llama_token_data> & scratch, std::string & error, llama_sampler * grammar,
-                        const SamplingParams * greedy) {
+                        const SamplingParams * greedy, const Utf8Guard * utf8) {
+    // Only a grammar's text is guarded (free text keeps whatever bytes the model writes).
+    if (grammar == nullptr) utf8 = nullptr;
+    auto allowed = [&](llama_token token) {
+        return grammar == nullptr || (GrammarAllows(grammar, token) && (utf8 == nullptr || utf8->Allows(token)));
+    };
     const float * logits = llama_get_logits_ith(ctx, index);
     if (logits == nullptr) {
         error = "no logits at output index " + std::to_string(index);
@@ -241,7 +251,7 @@ llama_token SampleToken(llama_sampler * chain, llama_context * ctx, int32_t inde
 
     if (greedy != nullptr) {
         const llama_token token = GreedyChoice(logits, n_vocab, greedy->logit_bias);
-        if (token != LLAMA_TOKEN_NULL && (grammar == nullptr || GrammarAllows(grammar, token))) {
+        if (token != LLAMA_TOKEN_NULL && allowed(token)) {
             if (grammar != nullptr) {
                 llama_sampler_accept(grammar, token);
             }
@@ -253,10 +263,16 @@ llama_token SampleToken(llama_sampler * chain, llama_context * ctx, int32_t inde
     llama_token_data_array candidates = fill();
     llama_sampler_apply(chain, &candidates);
     const llama_token_data * pick = chosen(candidates);
-    if (grammar != nullptr && (pick == nullptr || !GrammarAllows(grammar, pick->id))) {
+    if (grammar != nullptr && (pick == nullptr || !allowed(pick->id))) {
         // The unconstrained choice is not allowed: constrain the whole vocabulary, choose again.
         candidates = fill();
         llama_sampler_apply(grammar, &candidates);
+        if (utf8 != nullptr) {
+            for (size_t i = 0; i < candidates.size; ++i) {
+                llama_token_data & candidate = candidates.data[i];
+                if (candidate.logit != -INFINITY && !utf8->Allows(candidate.id)) candidate.logit = -INFINITY;
+            }
+        }
         llama_sampler_apply(chain, &candidates);
         pick = chosen(candidates);
     }

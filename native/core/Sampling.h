@@ -40,9 +40,18 @@ void CompleteLogitBias(SamplingParams & params, const ModelState & model, bool i
  *  it (one check instead of the whole vocabulary), else the grammar filters first and the chain
  *  chooses again — llama.cpp's common sampler does the same; greedy results are identical. With
  *  `greedy` (params whose PureGreedy() holds), the choice is a scan for the largest biased logit,
- *  without building the candidate array — the same token the chain would pick. */
+ *  without building the candidate array — the same token the chain would pick. With `utf8` (and a
+ *  grammar), a token it does not allow is ruled out as the grammar rules tokens out. */
+/** What a grammar may not see: tokens that would make the text invalid UTF-8. llama.cpp's grammar
+ *  counts a run of invalid bytes as one character, JSON.parse and every validator after it do not. */
+struct Utf8Guard {
+    const std::vector<std::string> * pieces = nullptr;  // ModelState::Pieces()
+    std::string pending;                                 // the incomplete character the text ends with
+    bool Allows(llama_token token) const;
+};
+
 llama_token SampleToken(llama_sampler * chain, llama_context * ctx, int32_t index, int32_t n_vocab,
                         std::vector<llama_token_data> & scratch, std::string & error, llama_sampler * grammar = nullptr,
-                        const SamplingParams * greedy = nullptr);
+                        const SamplingParams * greedy = nullptr, const Utf8Guard * utf8 = nullptr);
 
 }  // namespace llama_napi

@@ -67,4 +67,43 @@ size_t CompleteUtf8Prefix(const std::string & bytes) {
     return size;
 }
 
+bool Utf8Continues(const std::string & pending, const std::string & piece) {
+    // The bytes after a lead byte: how many, and the range of the first (which rules out overlong
+    // forms, surrogates and code points past U+10FFFF); later ones are 80..BF.
+    int need = 0;
+    unsigned char low = 0x80;
+    unsigned char high = 0xBF;
+    auto step = [&](unsigned char c) {
+        if (need > 0) {
+            if (c < low || c > high) return false;
+            --need;
+            low = 0x80;
+            high = 0xBF;
+            return true;
+        }
+        if (c < 0x80) return true;
+        if (c >= 0xC2 && c <= 0xDF) {
+            need = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            need = 2;
+            if (c == 0xE0) low = 0xA0;
+            if (c == 0xED) high = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 3;
+            if (c == 0xF0) low = 0x90;
+            if (c == 0xF4) high = 0x8F;
+        } else {
+            return false;
+        }
+        return true;
+    };
+    for (char c : pending) {
+        if (!step(static_cast<unsigned char>(c))) return false;
+    }
+    for (char c : piece) {
+        if (!step(static_cast<unsigned char>(c))) return false;
+    }
+    return true;
+}
+
 }  // namespace llama_napi

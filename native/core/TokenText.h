@@ -21,4 +21,9 @@ bool AppendPiece(const llama_vocab * vocab, llama_token token, bool special, std
  *  (an invalid byte counts as complete, so nothing is held back forever). */
 size_t CompleteUtf8Prefix(const std::string & bytes);
 
+/** Whether `pending` (the incomplete character a valid UTF-8 text ends with, 0–3 bytes) followed by
+ *  `piece` is still valid UTF-8, the end possibly inside a character: no stray continuation byte,
+ *  no overlong form, surrogate or code point beyond U+10FFFF. */
+bool Utf8Continues(const std::string & pending, const std::string & piece);
+
 }  // namespace llama_napi

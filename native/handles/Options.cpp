@@ -29,6 +29,12 @@ llama_context_params ReadContextParams(Napi::Env env, Napi::Object options) {
     const auto max_sequences = std::min<int64_t>(static_cast<int64_t>(limits::kSequences.max),
                                                  static_cast<int64_t>(llama_max_parallel_sequences()));
     params.n_seq_max = static_cast<uint32_t>(ReadInteger(env, options, limits::kSequences.name, 1, 1, max_sequences));
+    // llama.cpp reserves its graphs for a micro-batch shared equally by the sequences, rounding a
+    // size that does not divide up past the micro-batch; some architectures' graphs (Kimi Linear)
+    // then assert on mismatched shapes. A multiple of the sequences avoids it.
+    if (params.n_seq_max > 1 && params.n_ubatch > params.n_seq_max) {
+        params.n_ubatch -= params.n_ubatch % params.n_seq_max;
+    }
     params.embeddings = ReadBool(env, options, "embeddings", false);
     Napi::Value pooling = options.Get("pooling");
     if (!pooling.IsUndefined()) {

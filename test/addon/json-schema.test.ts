@@ -233,6 +233,15 @@ describe("jsonSchemaToGrammar: exact languages, checked by llama.cpp's grammar e
     ],
     [{ type: 'integer', exclusiveMinimum: 0, exclusiveMaximum: 10 }, ['1', '9'], ['0', '10', '-1']],
     [{ type: 'string', minLength: 2, maxLength: 3 }, ['"ab"', '"abc"', '"\\n\\t"'], ['"a"', '"abcd"', 'ab']],
+    // A bounded string counts characters of the BMP, each one code point and one UTF-16 unit: an
+    // astral character (two units, one code point) or a surrogate escape would make JSON Schema's
+    // count and JavaScript's (zod's) disagree. Combining marks count as the code points they are.
+    [
+      { type: 'string', maxLength: 3 },
+      ['"日本語"', '"e\u0301x"', '"é́x"', '"\\u00e9ab"', '"\uffff"'],
+      ['"😀"', '"a😀"', '"\\ud83d\\ude00"', '"\\udfff"', '"e\u0301xy"'],
+    ],
+    [{ type: 'string' }, ['"😀😀😀😀"', '"\\ud83d\\ude00"'], []],
     [{ type: 'string', pattern: '^[a-c]{2}\\d$' }, ['"ab1"', '"cc9"'], ['"ab"', '"abd"', '"xx1"']],
     [{ type: 'string', pattern: '^a\\sb$' }, ['"a b"', '"a\\tb"'], ['"ab"']],
     [

@@ -1,6 +1,7 @@
-// vendor/materialize.mjs: the pin is checked, LLAMA_CPP_DIR is honoured, and no llama.cpp file
-// is tracked by git.
+// vendor/materialize.mjs: the pin is checked, LLAMA_CPP_DIR is honoured, our patches are applied
+// and recorded, and no llama.cpp file is tracked by git.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +58,27 @@ describe('vendor/materialize.mjs', () => {
 
   test('git tracks no llama.cpp source', () => {
     const tracked = execFileSync('git', ['ls-files', 'vendor'], { cwd: repoRoot, encoding: 'utf8' }).trim().split('\n');
-    expect(tracked.sort()).toEqual(['vendor/llama.cpp.pin.json', 'vendor/materialize.mjs']);
+    expect(tracked.sort()).toEqual([
+      'vendor/llama.cpp.pin.json',
+      'vendor/materialize.mjs',
+      'vendor/patches/plamo2-ssm-state-offset.patch',
+    ]);
+  });
+
+  test('each patch of the pin matches its sha256, is in the tree and in its stamp', () => {
+    const pin = JSON.parse(readFileSync(join(repoRoot, 'vendor', 'llama.cpp.pin.json'), 'utf8'));
+    expect(pin.patches.length).toBeGreaterThan(0);
+    const stamp = readFileSync(join(llamaCppDir, '.llama-napi-pin'), 'utf8').trim().split('\n');
+    expect(stamp[0]).toBe(pin.llamaCpp.commit);
+    for (const patch of pin.patches) {
+      const file = join(repoRoot, 'vendor', patch.file);
+      expect(createHash('sha256').update(readFileSync(file)).digest('hex')).toBe(patch.sha256);
+      expect(patch.why.length).toBeGreaterThan(20);
+      expect(stamp).toContain(`patch ${patch.file} ${patch.sha256}`);
+      // Applied: it reverses cleanly.
+      const reverse = spawnSync('git', ['apply', '--check', '--reverse', file], { cwd: llamaCppDir, encoding: 'utf8' });
+      expect(reverse.stderr).toBe('');
+      expect(reverse.status).toBe(0);
+    }
   });
 });
