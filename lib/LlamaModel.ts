@@ -1,8 +1,9 @@
 // LlamaModel: a loaded GGUF model with its context — load, tokenize, detokenize, generate, dispose.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { addon, type NativeAbortToken, type NativeContext, type NativeModel, type NativeModelInfo } from './binding.js';
-import { LlamaError, fromNative } from './errors.js';
+import { LlamaError, fromNative, invalidOption } from './errors.js';
 import { checkModelFile } from './gguf/check-file.js';
 import { checkMessages, formatChat, type ChatMessage, type FormatChatOptions } from './generation/chat.js';
 import { parseJsonOutput } from './generation/json-output.js';
@@ -15,6 +16,7 @@ import {
   optionalBoolean,
   optionalFunction,
   optionalLimited,
+  optionalNumber,
   optionalSignal,
   optionsObject,
   rejectUnknown,
@@ -46,6 +48,15 @@ export interface LoadOptions {
   onProgress?: (fraction: number) => void;
   /** Aborts the load: the promise rejects with a LlamaError `ABORTED`. */
   signal?: AbortSignal;
+  /** LoRA adapters to generate with, as {@link LlamaModel.setLora} takes them. */
+  lora?: readonly LoraAdapter[];
+}
+
+/** A LoRA adapter (a GGUF file made for this model) and how strongly it applies. */
+export interface LoraAdapter {
+  path: string;
+  /** Its weight: 1 applies it as trained, 0 not at all. Default 1. */
+  scale?: number;
 }
 
 /** Options of {@link LlamaModel.tokenize}. */
@@ -74,6 +85,8 @@ export interface ChatOptions extends GenerateOptions {
 export interface ModelInfo extends Omit<NativeModelInfo, 'chatTemplate'> {
   /** The model's Jinja chat template, when its file has one. */
   chatTemplate?: string;
+  /** The LoRA adapters generations start with now (resolved paths), in order. */
+  lora: ReadonlyArray<Readonly<Required<LoraAdapter>>>;
 }
 
 const LOAD_OPTIONS = [
@@ -87,6 +100,7 @@ const LOAD_OPTIONS = [
   'flashAttention',
   'onProgress',
   'signal',
+  'lora',
 ] as const;
 const TOKENIZE_OPTIONS = ['addSpecial', 'parseSpecial'] as const;
 const DETOKENIZE_OPTIONS = ['removeSpecial', 'unparseSpecial'] as const;
@@ -98,6 +112,20 @@ async function native<T>(operation: Promise<T>): Promise<T> {
   } catch (error) {
     throw fromNative(error);
   }
+}
+
+/** Checks a list of LoRA adapters: paths resolved, scales finite (default 1). */
+function parseLora(value: unknown): Array<{ path: string; scale: number }> {
+  if (!Array.isArray(value)) invalidOption('lora', 'an array of { path, scale? }', value);
+  return value.map((entry: unknown, i) => {
+    const adapter = optionsObject<LoraAdapter>(`lora[${i}]`, entry);
+    rejectUnknown(`lora[${i}]`, adapter, ['path', 'scale']);
+    if (typeof adapter.path !== 'string' || adapter.path.length === 0) {
+      invalidOption(`lora[${i}].path`, 'a non-empty string', adapter.path);
+    }
+    const scale = optionalNumber(`lora[${i}].scale`, adapter.scale, -1e6, 1e6) ?? 1;
+    return { path: resolve(adapter.path), scale };
+  });
 }
 
 function aborted(what: string): LlamaError {
@@ -127,8 +155,11 @@ function onSignal(signal: AbortSignal | undefined, token: NativeAbortToken): () 
 export class LlamaModel {
   /** The resolved path the model was loaded from. */
   readonly path: string;
-  /** What llama.cpp knows of the model. */
-  readonly info: ModelInfo;
+  #info: ModelInfo;
+  /** Adapters loaded so far, by resolved path: their ids. */
+  readonly #adapters = new Map<string, Promise<number>>();
+  /** What the next generation applies: [adapter id, scale]. */
+  #lora: Array<[number, number]> = [];
   readonly #model: NativeModel;
   readonly #context: NativeContext | null;
   readonly #contextSize: number;
@@ -157,7 +188,48 @@ export class LlamaModel {
     this.#contextSize = contextSize;
     this.#specialText = specialText;
     const { chatTemplate, ...info } = model.info();
-    this.info = Object.freeze(chatTemplate === null ? info : { ...info, chatTemplate });
+    this.#info = Object.freeze({
+      ...info,
+      ...(chatTemplate === null ? {} : { chatTemplate }),
+      lora: Object.freeze([]),
+    });
+  }
+
+  /** What llama.cpp knows of the model, and the LoRA adapters generations start with. */
+  get info(): ModelInfo {
+    return this.#info;
+  }
+
+  /**
+   * The LoRA adapters generations apply from now on (none: `[]`). Requests already running finish
+   * with the adapters they started with; a request with other adapters waits until they have.
+   * Adapters load once per model and stay loaded until it is disposed. Rejects with `INVALID_LORA`
+   * for a file llama.cpp cannot use with this model (not an adapter, another architecture, other
+   * tensor shapes), leaving the adapters as they were.
+   */
+  async setLora(adapters: readonly LoraAdapter[]): Promise<void> {
+    this.#assertLive();
+    if (this.#context === null)
+      throw new LlamaError('VOCAB_ONLY', 'the model was loaded with vocabOnly: it takes no LoRA adapter');
+    const wanted = parseLora(adapters);
+    const ids = await this.#track(Promise.all(wanted.map(({ path }) => this.#loadAdapter(path))));
+    this.#assertLive();
+    this.#lora = wanted.map(({ scale }, i) => [ids[i]!, scale]);
+    this.#info = Object.freeze({ ...this.#info, lora: Object.freeze(wanted.map((adapter) => Object.freeze(adapter))) });
+  }
+
+  #loadAdapter(path: string): Promise<number> {
+    let id = this.#adapters.get(path);
+    if (id === undefined) {
+      id = (async () => {
+        if (!existsSync(path)) throw new LlamaError('MODEL_NOT_FOUND', `no LoRA adapter at ${path}`);
+        return native(this.#model.loadLora(path));
+      })();
+      // A failed load is not kept: the next call tries again.
+      id.catch(() => this.#adapters.delete(path));
+      this.#adapters.set(path, id);
+    }
+    return id;
   }
 
   /** Loads a GGUF model file and creates its context. */
@@ -187,6 +259,8 @@ export class LlamaModel {
     const onProgress = optionalFunction<(fraction: number) => void>('onProgress', opts.onProgress);
     const signal = optionalSignal('signal', opts.signal);
     if (signal?.aborted) throw aborted('loading the model');
+    const lora = opts.lora === undefined ? [] : parseLora(opts.lora);
+    if (vocabOnly && lora.length > 0) throw new LlamaError('INVALID_OPTION', 'lora cannot be used with vocabOnly');
 
     const resolved = resolve(path);
     await checkModelFile(resolved);
@@ -226,7 +300,16 @@ export class LlamaModel {
         context.dispose();
         throw aborted('loading the model');
       }
-      return new LlamaModel(resolved, model, context, context.info().sequenceSize, specialText, threads);
+      const loaded = new LlamaModel(resolved, model, context, context.info().sequenceSize, specialText, threads);
+      if (lora.length > 0) {
+        try {
+          await loaded.setLora(lora);
+        } catch (error) {
+          await loaded.dispose();
+          throw error;
+        }
+      }
+      return loaded;
     } catch (error) {
       model.dispose();
       throw error;
@@ -407,7 +490,13 @@ export class LlamaModel {
       try {
         // The prompt goes to the engine as text: it tokenizes the prompt as it admits the request,
         // and raises the empty-prompt and CONTEXT_OVERFLOW errors.
-        const request = { ...parsed.request, prompt, addSpecial: parsed.addSpecial, parseSpecial: parsed.parseSpecial };
+        const request = {
+          ...parsed.request,
+          prompt,
+          addSpecial: parsed.addSpecial,
+          parseSpecial: parsed.parseSpecial,
+          ...(this.#lora.length > 0 ? { lora: this.#lora } : {}),
+        };
         const result = await this.#track(native(context.generate(request, onToken ?? parsed.onToken ?? null, token)));
         const output: GenerateResult = {
           text: result.text,

@@ -19,6 +19,7 @@ export const NATIVE_ERROR_CODES = [
   'DISPOSED',
   'ABORTED',
   'UNSUPPORTED',
+  'INVALID_LORA',
   'NATIVE_ERROR',
 ] as const;
 
@@ -234,6 +235,8 @@ export interface NativeGenerateRequest {
   contextShift?: boolean;
   /** Prompt tokens after BOS a context shift keeps (default 0). */
   contextShiftKeep?: number;
+  /** LoRA adapters (ids from `model.loadLora()`) and their scales, applied while this request runs. */
+  lora?: Array<[id: number, scale: number]>;
   sampling?: NativeSamplingParams;
   /** Stop when the text contains one of these (not included in the text). */
   stop?: string[];
@@ -267,6 +270,8 @@ export interface NativeModel {
     tokens: Int32Array | number[],
     options?: { root?: string },
   ): Promise<{ accepted: number; complete: boolean }>;
+  /** Loads a LoRA adapter for this model (kept until the model is freed); resolves with its id. */
+  loadLora(path: string): Promise<number>;
   dispose(): void;
   readonly disposed: boolean;
 }

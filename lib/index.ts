@@ -4,6 +4,7 @@ export {
   type ChatOptions,
   type DetokenizeOptions,
   type LoadOptions,
+  type LoraAdapter,
   type ModelInfo,
   type TokenizeOptions,
 } from './LlamaModel.js';

@@ -128,12 +128,27 @@ void Engine::Run() {
             if (stopping_) {
                 break;
             }
-            // As many waiting requests as there are free slots, first come first served.
+            // As many waiting requests as there are free slots, first come first served. All
+            // requests in flight share the context's LoRA adapters: one that wants others waits
+            // until those in flight have finished (and those behind it wait too).
             auto free = std::count_if(slots_.begin(), slots_.end(), [](const auto & s) { return !s->Busy(); });
             while (free-- > 0 && !queue_.empty()) {
+                const LoraSet & wanted = queue_.front().second->lora;
+                if ((busy || !arrivals.empty()) &&
+                    wanted != (arrivals.empty() ? applied_lora_ : arrivals[0].second->lora)) {
+                    break;
+                }
                 arrivals.push_back(std::move(queue_.front()));
                 queue_.pop_front();
             }
+        }
+        if (!arrivals.empty() && arrivals[0].second->lora != applied_lora_) {
+            // No request is in flight: switch the adapters, and forget caches made without them.
+            LoraSet & next = arrivals[0].second->lora;
+            llama_set_adapters_lora(context_.ctx, next.adapters.data(), next.adapters.size(), next.scales.data());
+            applied_lora_ = next;
+            llama_memory_clear(llama_get_memory(context_.ctx), true);
+            for (auto & slot : slots_) slot->cached.clear();
         }
         if (cache_stale_.exchange(false)) {
             llama_memory_clear(llama_get_memory(context_.ctx), true);

@@ -32,6 +32,14 @@ namespace llama_napi {
 
 struct ContextState;
 
+/** The LoRA adapters a generation runs with, and their scales (empty: none). */
+struct LoraSet {
+    std::vector<llama_adapter_lora *> adapters;
+    std::vector<float> scales;
+    bool operator==(const LoraSet & other) const { return adapters == other.adapters && scales == other.scales; }
+    bool operator!=(const LoraSet & other) const { return !(*this == other); }
+};
+
 /** One generation as the engine sees it. Owns its sampler chain (built by the engine). */
 struct GenerationRequest {
     /** The prompt as text, tokenized on admission (when `has_text`), or as tokens. */
@@ -51,6 +59,8 @@ struct GenerationRequest {
      *  on (llama-completion's --context-shift --keep); else stop with ContextFull. */
     bool context_shift = false;
     int32_t shift_keep = 0;
+    /** Applied to the context while this request runs (with any others sharing the same set). */
+    LoraSet lora;
     StopMatcher stops;
     SamplingParams sampling;
     AbortFlag abort;
@@ -155,6 +165,8 @@ class Engine {
     std::deque<Arrival> queue_;
     bool stopping_ = false;
     std::atomic<bool> cache_stale_{ false };
+    /** The adapters applied to the context (engine thread; read under mutex_ when admitting). */
+    LoraSet applied_lora_;
     uint64_t next_id_ = 1;
     // Engine thread only.
     std::vector<std::unique_ptr<Slot>> slots_;

@@ -20,6 +20,7 @@
     X(Disposed, "DISPOSED")                         \
     X(Aborted, "ABORTED")                           \
     X(Unsupported, "UNSUPPORTED")                   \
+    X(InvalidLora, "INVALID_LORA")                  \
     X(NativeError, "NATIVE_ERROR")
 
 namespace llama_napi {

@@ -29,6 +29,17 @@ const std::vector<std::string> & ModelState::Pieces() const {
     return pieces_;
 }
 
+int32_t ModelState::AddLora(llama_adapter_lora * adapter) {
+    std::lock_guard<std::mutex> lock(lora_mutex_);
+    loras_.push_back(adapter);
+    return static_cast<int32_t>(loras_.size() - 1);
+}
+
+llama_adapter_lora * ModelState::Lora(int64_t id) const {
+    std::lock_guard<std::mutex> lock(lora_mutex_);
+    return id >= 0 && id < static_cast<int64_t>(loras_.size()) ? loras_[static_cast<size_t>(id)] : nullptr;
+}
+
 void ModelState::MarkDisposed() {
     DisposeAll(contexts);
     disposed = true;

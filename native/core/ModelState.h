@@ -42,9 +42,16 @@ struct ModelState {
     /** Every token's piece (special tokens render empty), made on first use. Any thread. */
     const std::vector<std::string> & Pieces() const;
 
+    /** Keeps a loaded LoRA adapter (llama.cpp frees it with the model); returns its id. Any thread. */
+    int32_t AddLora(llama_adapter_lora * adapter);
+    /** The adapter with that id, or nullptr. Any thread. */
+    llama_adapter_lora * Lora(int64_t id) const;
+
    private:
     mutable std::once_flag pieces_once_;
     mutable std::vector<std::string> pieces_;
+    mutable std::mutex lora_mutex_;
+    std::vector<llama_adapter_lora *> loras_;
 };
 
 /** Adds `state` to a list of weak references, dropping the expired ones so they do not pile up. */

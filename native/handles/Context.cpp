@@ -1,6 +1,7 @@
 // Context handle: raw operations under a lease, and generation through the engine (see Context.h).
 #include "handles/Context.h"
 
+#include <cmath>
 #include <string>
 
 #include "core/Engine.h"
@@ -121,6 +122,28 @@ Napi::Value Context::Generate(const Napi::CallbackInfo & info) {
         request->max_tokens = static_cast<int32_t>(ReadInteger(env, options, limits::kMaxTokens, INT32_MAX));
         request->special = ReadBool(env, options, "special", false);
         request->ignore_eos = ReadBool(env, options, "ignoreEos", false);
+        Napi::Value lora = options.Get("lora");
+        if (!lora.IsUndefined()) {
+            // [[adapter id, scale], ...]: adapters this model's loadLora() returned.
+            const char * shape = "lora must be an array of [adapter id from loadLora(), scale (a finite number)]";
+            if (!lora.IsArray()) Throw(env, ErrorCode::InvalidArgument, shape);
+            Napi::Array pairs = lora.As<Napi::Array>();
+            for (uint32_t i = 0; i < pairs.Length(); ++i) {
+                Napi::Value pair = pairs.Get(i);
+                if (!pair.IsArray() || pair.As<Napi::Array>().Length() != 2)
+                    Throw(env, ErrorCode::InvalidArgument, shape);
+                Napi::Value id = pair.As<Napi::Array>().Get(0u);
+                Napi::Value scale = pair.As<Napi::Array>().Get(1u);
+                llama_adapter_lora * adapter =
+                    id.IsNumber() ? state->model->Lora(static_cast<int64_t>(id.As<Napi::Number>().DoubleValue()))
+                                  : nullptr;
+                if (adapter == nullptr || !scale.IsNumber() || !std::isfinite(scale.As<Napi::Number>().DoubleValue())) {
+                    Throw(env, ErrorCode::InvalidArgument, shape);
+                }
+                request->lora.adapters.push_back(adapter);
+                request->lora.scales.push_back(static_cast<float>(scale.As<Napi::Number>().DoubleValue()));
+            }
+        }
         request->context_shift = ReadBool(env, options, "contextShift", false);
         request->shift_keep =
             static_cast<int32_t>(ReadInteger(env, options, limits::kContextShiftKeep, request->shift_keep));

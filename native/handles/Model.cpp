@@ -56,6 +56,7 @@ Napi::Function Model::Define(Napi::Env env) {
                            InstanceMethod<&Model::IsEog>("isEog"),
                            InstanceMethod<&Model::CreateContext>("createContext"),
                            InstanceMethod<&Model::GrammarMatch>("grammarMatch"),
+                           InstanceMethod<&Model::LoadLora>("loadLora"),
                            InstanceMethod<&Model::Dispose>("dispose"),
                            InstanceAccessor<&Model::Disposed>("disposed"),
                        });
@@ -221,5 +222,20 @@ Napi::Value Model::Dispose(const Napi::CallbackInfo & info) {
 }
 
 Napi::Value Model::Disposed(const Napi::CallbackInfo & info) { return Napi::Boolean::New(info.Env(), !state_); }
+
+Napi::Value Model::LoadLora(const Napi::CallbackInfo & info) {
+    return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+        Napi::Env env = info.Env();
+        std::shared_ptr<ModelState> state = LiveOrThrow(env);
+        if (state->vocab_only) {
+            Throw(env, ErrorCode::VocabOnly, "the model was loaded with vocabOnly: it takes no LoRA adapter");
+        }
+        std::string path = StringArgument(env, info[0], "path");
+        if (path.empty()) {
+            Throw(env, ErrorCode::InvalidArgument, "path must be a non-empty string");
+        }
+        return StartLoadLora(env, std::move(state), std::move(path));
+    });
+}
 
 }  // namespace llama_napi

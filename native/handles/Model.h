@@ -36,6 +36,7 @@ class Model : public Handle<Model, ModelState> {
     Napi::Value IsEog(const Napi::CallbackInfo & info);
     Napi::Value CreateContext(const Napi::CallbackInfo & info);
     Napi::Value GrammarMatch(const Napi::CallbackInfo & info);
+    Napi::Value LoadLora(const Napi::CallbackInfo & info);
     Napi::Value Dispose(const Napi::CallbackInfo & info);
     Napi::Value Disposed(const Napi::CallbackInfo & info);
 };

@@ -50,6 +50,8 @@ Napi::Promise StartTokenToPiece(Napi::Env env, std::shared_ptr<ModelState> model
 /** Feeds `tokens` to llama.cpp's grammar engine; resolves with { accepted, complete }. */
 Napi::Promise StartGrammarMatch(Napi::Env env, std::shared_ptr<ModelState> model, std::string grammar, std::string root,
                                 std::vector<llama_token> tokens);
+/** Loads a LoRA adapter for `model`; resolves with its id (ModelState::AddLora). */
+Napi::Promise StartLoadLora(Napi::Env env, std::shared_ptr<ModelState> model, std::string path);
 /** Creates a context; resolves with wrap(state), the state remembered by its model and the
  *  environment (to dispose of with them). */
 Napi::Promise StartCreateContext(Napi::Env env, std::shared_ptr<ModelState> model, llama_context_params params,

@@ -20,8 +20,9 @@ import { join, relative } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { writeLoraFor } from '../fixtures/lora.js';
 import { testModelPath } from '../fixtures/models.js';
-import { haveStories, repoRoot, storiesPath, storiesSkipMessage } from '../fixtures/paths.js';
+import { haveStories, repoRoot, storiesPath, storiesSkipMessage, testModelsDir } from '../fixtures/paths.js';
 
 if (!haveStories) console.warn(storiesSkipMessage);
 
@@ -99,6 +100,8 @@ const MODEL_FILES: Record<string, string> = {
   'model.gguf': storiesPath,
   // A generated model (random weights) with a ChatML template, for the chat examples.
   'chat-model.gguf': testModelPath('spmChat'),
+  // A LoRA adapter for model.gguf.
+  ...(haveStories ? { 'adapter.gguf': await writeLoraFor(storiesPath, join(testModelsDir, 'stories-lora.gguf')) } : {}),
 };
 
 const folders: string[] = [];
