@@ -4,15 +4,20 @@
 // each gives alone; and the two architectures that used to abort the process — PLaMo-2 with
 // several sequences (fixed by our patch of llama.cpp, vendor/patches/), Kimi Linear with a
 // micro-batch that three sequences do not divide — now generate.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { describe, expect, test } from 'vitest';
 
 import { LlamaModel } from '../../lib/index.js';
 import { loadAddon } from '../../lib/native.js';
-import { llamaArchModels, runLlamaSimple } from '../fixtures/oracle.js';
+import { llamaArchModels, llamaToolPath, runLlamaSimple } from '../fixtures/oracle.js';
 
 const subset = ['llama-dense', 'gemma3-dense', 'qwen3moe-moe', 'mamba2-dense', 'jamba-dense', 'plamo2-dense'];
 const crashers = ['plamo2-dense', 'kimi-linear-moe'];
-const models = llamaArchModels('^(llama|gemma3|qwen3moe|mamba2|jamba|plamo2|kimi-linear)$');
+const models = llamaArchModels('^(llama|gemma3|qwen3moe|mamba2|jamba|plamo2|kimi-linear|cogvlm)$');
 
 const prompt = 'Hello world';
 const greedy = { temperature: 0, maxTokens: 16 };
@@ -64,6 +69,53 @@ describe('architectures that aborted the process', () => {
       } finally {
         await model.dispose();
       }
+    }
+  });
+});
+
+describe('CogVLM: its output depends on how the prompt is split into batches, in llama.cpp too', () => {
+  test('a repeated prompt (its prefix cached) gives what llama-completion --prompt-cache gives', async () => {
+    const path = models.get('cogvlm-dense')!;
+    const model = await LlamaModel.load(path, { contextSize: 256, threads: 2 });
+    const whole = await model.generate(prompt, greedy);
+    const again = await model.generate(prompt, greedy);
+    await model.dispose();
+    const stepwise = await LlamaModel.load(path, { contextSize: 256, threads: 2, batchSize: 1 });
+    const oneByOne = await stepwise.generate(prompt, greedy);
+    await stepwise.dispose();
+    // The prompt in one batch, and token by token: two different texts.
+    expect(again.tokens).not.toEqual(whole.tokens);
+    expect(again.tokens).toEqual(oneByOne.tokens);
+    // llama-completion with a prompt cache prints the token-by-token text, without one the other.
+    const dir = mkdtempSync(join(tmpdir(), 'llama-napi-cogvlm-'));
+    try {
+      const run = (extra: string[]) =>
+        spawnSync(
+          llamaToolPath('llama-completion'),
+          [
+            '-m',
+            path,
+            '-p',
+            prompt,
+            '-n',
+            '32',
+            '--temp',
+            '0',
+            '--no-display-prompt',
+            '-no-cnv',
+            '--simple-io',
+            '--no-warmup',
+            ...extra,
+          ],
+          { maxBuffer: 1 << 24 },
+        ).stdout;
+      const text = async (tokens: number[]) => (await pieces(path, tokens)).toString('utf8');
+      const cached = run(['--prompt-cache', join(dir, 'cache.bin')]).toString('utf8');
+      const plain = run([]).toString('utf8');
+      expect(cached.startsWith(await text(oneByOne.tokens))).toBe(true);
+      expect(plain.startsWith(await text(whole.tokens))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
