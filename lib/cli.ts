@@ -229,68 +229,62 @@ export function program(): Command {
       }
     });
 
-  const withProfileAndJob = (name: string, description: string) =>
-    cli
-      .command(name)
-      .description(description)
-      .requiredOption('-p, --profile <file>', 'candidate profile (JSON)')
-      .requiredOption('-j, --job <file>', 'the job: a parsed posting (JSON) or the posting text');
-
-  withProfileAndJob('resume', 'write a resume tailored to the job').action(
-    async (options: { profile: string; job: string }) => {
+  /** A command on a candidate profile and a job: reads both (parsing the job when it is a
+   *  posting), runs `operation` with the provider, prints its result. */
+  const withProfileAndJob = <O extends { profile: string; job: string }>(
+    name: string,
+    description: string,
+    operation: (
+      ai: LocalProvider,
+      profile: CandidateProfile,
+      job: JobPosting,
+      signal: AbortSignal,
+      options: O,
+    ) => Promise<unknown>,
+    extra: (command: Command) => Command = (command) => command,
+  ) =>
+    extra(
+      cli
+        .command(name)
+        .description(description)
+        .requiredOption('-p, --profile <file>', 'candidate profile (JSON)')
+        .requiredOption('-j, --job <file>', 'the job: a parsed posting (JSON) or the posting text'),
+    ).action(async (options: O) => {
       const { provider: ai, done } = provider(globals());
       try {
         const signal = interruptSignal();
         const profile = readJson<CandidateProfile>(options.profile, 'the profile');
         const job = await jobFrom(options.job, ai, globals(), signal);
-        print(await ai.generateResume(profile, job, operationOptions(globals(), signal)), globals());
-      } finally {
-        done();
-        await ai.unload();
-      }
-    },
-  );
-
-  withProfileAndJob('cover-letter', 'write a cover letter for the job')
-    .addOption(
-      new Option('--tone <tone>', 'tone')
-        .choices(['professional', 'friendly', 'enthusiastic', 'concise'])
-        .default('professional'),
-    )
-    .addOption(new Option('--length <length>', 'length').choices(['short', 'medium', 'long']).default('medium'))
-    .action(async (options: { profile: string; job: string; tone: CoverLetterTone; length: CoverLetterLength }) => {
-      const { provider: ai, done } = provider(globals());
-      try {
-        const signal = interruptSignal();
-        const profile = readJson<CandidateProfile>(options.profile, 'the profile');
-        const job = await jobFrom(options.job, ai, globals(), signal);
-        print(
-          await ai.generateCoverLetter(profile, job, {
-            ...operationOptions(globals(), signal),
-            tone: options.tone,
-            length: options.length,
-          }),
-          globals(),
-        );
+        print(await operation(ai, profile, job, signal, options), globals());
       } finally {
         done();
         await ai.unload();
       }
     });
 
-  withProfileAndJob('skills', 'suggest skills to highlight or learn for the job').action(
-    async (options: { profile: string; job: string }) => {
-      const { provider: ai, done } = provider(globals());
-      try {
-        const signal = interruptSignal();
-        const profile = readJson<CandidateProfile>(options.profile, 'the profile');
-        const job = await jobFrom(options.job, ai, globals(), signal);
-        print(await ai.suggestSkills(profile, job, operationOptions(globals(), signal)), globals());
-      } finally {
-        done();
-        await ai.unload();
-      }
-    },
+  withProfileAndJob('resume', 'write a resume tailored to the job', (ai, profile, job, signal) =>
+    ai.generateResume(profile, job, operationOptions(globals(), signal)),
+  );
+  withProfileAndJob<{ profile: string; job: string; tone: CoverLetterTone; length: CoverLetterLength }>(
+    'cover-letter',
+    'write a cover letter for the job',
+    (ai, profile, job, signal, options) =>
+      ai.generateCoverLetter(profile, job, {
+        ...operationOptions(globals(), signal),
+        tone: options.tone,
+        length: options.length,
+      }),
+    (command) =>
+      command
+        .addOption(
+          new Option('--tone <tone>', 'tone')
+            .choices(['professional', 'friendly', 'enthusiastic', 'concise'])
+            .default('professional'),
+        )
+        .addOption(new Option('--length <length>', 'length').choices(['short', 'medium', 'long']).default('medium')),
+  );
+  withProfileAndJob('skills', 'suggest skills to highlight or learn for the job', (ai, profile, job, signal) =>
+    ai.suggestSkills(profile, job, operationOptions(globals(), signal)),
   );
 
   const streamOrPrint = async (

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { describe, expect, test } from 'vitest';
 
-import { JobPostingSchema, ResumeSchema } from '../../lib/index.js';
+import { JobPostingSchema, ResumeSchema, SkillSuggestionsSchema, coverLetterSchema } from '../../lib/index.js';
 import { testModelPath } from '../fixtures/models.js';
 import { repoRoot } from '../fixtures/paths.js';
 
@@ -31,10 +31,10 @@ describe('llama-napi CLI', () => {
   });
 
   test('parse-job reads standard input with -, and LLAMA_NAPI_MODEL names the model', () => {
-    // Greedy, as every other generating test: sampled (the default 0.2), the random test model now
-    // and then writes an invalid UTF-8 sequence that llama.cpp's grammar counts as one character
-    // and the decoded text as three, so a 200-character bound reads 202 (INVALID_OUTPUT, exit 5).
-    const run = cli(['--temperature', '0', '--json', 'parse-job', '-'], {
+    // Sampled (the default temperature, 0.2): the random test model's byte tokens once wrote invalid
+    // UTF-8 here, which llama.cpp's grammar counted as one character and the decoded text as three
+    // (INVALID_OUTPUT); a grammar no longer sees such tokens.
+    const run = cli(['--json', 'parse-job', '-'], {
       env: { LLAMA_NAPI_MODEL: model },
       input: 'Data engineer at Acme, remote, Python and SQL.',
     });
@@ -57,6 +57,29 @@ describe('llama-napi CLI', () => {
     ]);
     expect(run.code).toBe(0);
     expect(ResumeSchema.safeParse(JSON.parse(run.stdout)).success).toBe(true);
+  });
+
+  test('cover-letter (with its tone and length) and skills print their shapes', () => {
+    const common = ['--model', model, '--temperature', '0', '--json'];
+    const letter = cli([
+      ...common,
+      'cover-letter',
+      '--profile',
+      profile,
+      '--job',
+      posting,
+      '--tone',
+      'concise',
+      '--length',
+      'short',
+    ]);
+    expect(letter.code).toBe(0);
+    expect(coverLetterSchema('short').safeParse(JSON.parse(letter.stdout)).success).toBe(true);
+    const skills = cli([...common, 'skills', '--profile', profile, '--job', posting]);
+    expect(skills.code).toBe(0);
+    // suggestSkills() resolves with the suggestions themselves.
+    expect(SkillSuggestionsSchema.safeParse({ suggestions: JSON.parse(skills.stdout) }).success).toBe(true);
+    expect(cli([...common, 'cover-letter', '--profile', profile, '--job', posting, '--tone', 'rude']).code).toBe(2);
   });
 
   test('inspect shows the GGUF metadata without loading weights', () => {
