@@ -134,9 +134,11 @@ Napi::Value Context::Generate(const Napi::CallbackInfo & info) {
                     Throw(env, ErrorCode::InvalidArgument, shape);
                 Napi::Value id = pair.As<Napi::Array>().Get(0u);
                 Napi::Value scale = pair.As<Napi::Array>().Get(1u);
-                llama_adapter_lora * adapter =
-                    id.IsNumber() ? state->model->Lora(static_cast<int64_t>(id.As<Napi::Number>().DoubleValue()))
-                                  : nullptr;
+                // Only a whole number in range is converted (a cast of NaN or 1e300 is undefined).
+                const double number = id.IsNumber() ? id.As<Napi::Number>().DoubleValue() : -1.0;
+                llama_adapter_lora * adapter = number >= 0 && number < 2147483648.0 && std::floor(number) == number
+                                                   ? state->model->Lora(static_cast<int64_t>(number))
+                                                   : nullptr;
                 if (adapter == nullptr || !scale.IsNumber() || !std::isfinite(scale.As<Napi::Number>().DoubleValue())) {
                     Throw(env, ErrorCode::InvalidArgument, shape);
                 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { LlamaModel } from '../../lib/index.js';
+import { loadAddon } from '../../lib/native.js';
 import { writeLora } from '../fixtures/lora.js';
 import { testModelPath } from '../fixtures/models.js';
 import { llamaCompletionText } from '../fixtures/oracle.js';
@@ -131,5 +132,22 @@ describe('setLora', () => {
     const result = await model.generate(prompt, greedy);
     expect(result.tokens).toHaveLength(greedy.maxTokens);
     await model.setLora([]);
+    // The raw addon takes only ids its loadLora() gave.
+    const addon = loadAddon();
+    const raw = await addon.loadModel(path, {});
+    const context = await raw.createContext({ contextSize: 64, threads: 2 });
+    try {
+      const id = await raw.loadLora(adapter);
+      for (const bad of [Number.NaN, 1e300, id + 0.5, -1, id + 1]) {
+        await expect(context.generate({ tokens: [1], maxTokens: 1, lora: [[bad, 1]] })).rejects.toMatchObject({
+          code: 'INVALID_ARGUMENT',
+        });
+      }
+      const ok = await context.generate({ tokens: [1], maxTokens: 1, lora: [[id, 1]] });
+      expect(ok.tokens).toHaveLength(1);
+    } finally {
+      context.dispose();
+      raw.dispose();
+    }
   });
 });
