@@ -50,6 +50,29 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** LoRA adapters to generate with, as {@link LlamaModel.setLora} takes them. */
   lora?: readonly LoraAdapter[];
+  /**
+   * Speculative decoding: tokens are drafted cheaply, then the model checks a whole draft in one
+   * batch and keeps the part it would have generated itself. The output is exactly what plain
+   * decoding gives (the same text, greedy or sampled with a seed); only the speed changes.
+   */
+  speculative?: SpeculativeOptions;
+}
+
+/** How {@link LoadOptions.speculative} drafts tokens: a draft model, prompt lookup, or both. */
+export interface SpeculativeOptions {
+  /**
+   * A smaller GGUF model with the same vocabulary, which drafts the next tokens. It is loaded
+   * beside this one (same `gpuLayers`, its own context as large as this one's).
+   */
+  draftModel?: string;
+  /**
+   * Prompt lookup: when the last tokens occurred earlier in the sequence (the prompt or the output),
+   * draft what followed them there. Costs nothing where nothing repeats; fast where the output
+   * copies its input (extraction, rewriting, code edits).
+   */
+  lookup?: boolean;
+  /** Most tokens drafted per step and sequence. Default: 16 for lookup, llama.cpp's default for a draft model. */
+  maxDraftTokens?: number;
 }
 
 /** A LoRA adapter (a GGUF file made for this model) and how strongly it applies. */
@@ -101,6 +124,7 @@ const LOAD_OPTIONS = [
   'onProgress',
   'signal',
   'lora',
+  'speculative',
 ] as const;
 const TOKENIZE_OPTIONS = ['addSpecial', 'parseSpecial'] as const;
 const DETOKENIZE_OPTIONS = ['removeSpecial', 'unparseSpecial'] as const;
@@ -126,6 +150,25 @@ function parseLora(value: unknown): Array<{ path: string; scale: number }> {
     const scale = optionalNumber(`lora[${i}].scale`, adapter.scale, -1e6, 1e6) ?? 1;
     return { path: resolve(adapter.path), scale };
   });
+}
+
+/** Checks the `speculative` load option: a draft model path resolved, at least one way to draft. */
+function parseSpeculative(value: unknown): { draftModel?: string; lookup: boolean; maxDraftTokens?: number } {
+  const spec = optionsObject<SpeculativeOptions>('speculative', value);
+  rejectUnknown('speculative', spec, ['draftModel', 'lookup', 'maxDraftTokens']);
+  if (spec.draftModel !== undefined && (typeof spec.draftModel !== 'string' || spec.draftModel.length === 0)) {
+    invalidOption('speculative.draftModel', 'a non-empty string', spec.draftModel);
+  }
+  const lookup = optionalBoolean('speculative.lookup', spec.lookup) ?? false;
+  if (spec.draftModel === undefined && !lookup) {
+    throw new LlamaError('INVALID_OPTION', 'speculative needs a draftModel, lookup: true, or both');
+  }
+  const maxDraftTokens = optionalLimited('maxDraftTokens', spec.maxDraftTokens, 'speculative.maxDraftTokens');
+  return {
+    ...(spec.draftModel === undefined ? {} : { draftModel: resolve(spec.draftModel) }),
+    lookup,
+    ...(maxDraftTokens === undefined ? {} : { maxDraftTokens }),
+  };
 }
 
 function aborted(what: string): LlamaError {
@@ -261,6 +304,11 @@ export class LlamaModel {
     if (signal?.aborted) throw aborted('loading the model');
     const lora = opts.lora === undefined ? [] : parseLora(opts.lora);
     if (vocabOnly && lora.length > 0) throw new LlamaError('INVALID_OPTION', 'lora cannot be used with vocabOnly');
+    const speculative = opts.speculative === undefined ? undefined : parseSpeculative(opts.speculative);
+    if (vocabOnly && speculative !== undefined) {
+      throw new LlamaError('INVALID_OPTION', 'speculative cannot be used with vocabOnly');
+    }
+    if (speculative?.draftModel !== undefined) await checkModelFile(speculative.draftModel);
 
     const resolved = resolve(path);
     await checkModelFile(resolved);
@@ -285,7 +333,19 @@ export class LlamaModel {
 
     const trained = model.info().contextTrain;
     const size = contextSize ?? Math.min(trained > 0 ? trained : 4096, 4096);
+    let draftModel: NativeModel | undefined;
     try {
+      if (speculative?.draftModel !== undefined) {
+        const draftToken = new raw.AbortToken();
+        const stopDraft = onSignal(signal, draftToken);
+        try {
+          draftModel = await native(
+            raw.loadModel(speculative.draftModel, { gpuLayers, useMmap, vocabOnly: false }, null, draftToken),
+          );
+        } finally {
+          stopDraft();
+        }
+      }
       const context = await native(
         model.createContext({
           contextSize: size * sequences,
@@ -294,8 +354,20 @@ export class LlamaModel {
           threads,
           threadsBatch: threads,
           flashAttention: opts.flashAttention ?? 'auto',
+          ...(speculative === undefined
+            ? {}
+            : {
+                speculative: {
+                  lookup: speculative.lookup,
+                  ...(draftModel === undefined ? {} : { draftModel }),
+                  ...(speculative.maxDraftTokens === undefined ? {} : { maxDraftTokens: speculative.maxDraftTokens }),
+                },
+              }),
         }),
       );
+      // The context holds the draft model from here (it frees it with itself).
+      draftModel?.dispose();
+      draftModel = undefined;
       if (signal?.aborted) {
         context.dispose();
         throw aborted('loading the model');
@@ -311,6 +383,7 @@ export class LlamaModel {
       }
       return loaded;
     } catch (error) {
+      draftModel?.dispose();
       model.dispose();
       throw error;
     }

@@ -20,6 +20,7 @@ export const NATIVE_ERROR_CODES = [
   'ABORTED',
   'UNSUPPORTED',
   'INVALID_LORA',
+  'INVALID_DRAFT_MODEL',
   'NATIVE_ERROR',
 ] as const;
 
@@ -117,6 +118,8 @@ export interface NativeContextOptions {
   embeddings?: boolean;
   /** How embeddings pool a sequence ('model': as the model's metadata says). */
   pooling?: 'model' | 'none' | 'mean' | 'cls' | 'last';
+  /** Speculative decoding (llama.cpp's common/speculative): a draft model, prompt lookup, or both. */
+  speculative?: { draftModel?: NativeModel; lookup?: boolean; maxDraftTokens?: number };
 }
 
 /** A context's real sizes (llama.cpp may round what was asked). */
@@ -183,6 +186,10 @@ export interface GenerationTimings {
   promptMs: number;
   generatedTokens: number;
   generateMs: number;
+  /** Speculative decoding: tokens drafted (0 without it) … */
+  draftTokens: number;
+  /** … and how many of them the model accepted (each one saved a decode step). */
+  acceptedTokens: number;
 }
 
 /** One generated token and the text it completes, as the generation loop delivers it. */

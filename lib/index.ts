@@ -6,6 +6,7 @@ export {
   type LoadOptions,
   type LoraAdapter,
   type ModelInfo,
+  type SpeculativeOptions,
   type TokenizeOptions,
 } from './LlamaModel.js';
 export type {

@@ -24,6 +24,8 @@ export const OPTION_LIMITS = {
   threads: { integer: true, min: 1, max: 1024 },
   threadsBatch: { integer: true, min: 1, max: 1024 },
   sequences: { integer: true, min: 1, max: 256 },
+  // Speculative decoding: tokens drafted per step and sequence.
+  maxDraftTokens: { integer: true, min: 1, max: 64 },
   // A generation.
   maxTokens: { integer: true, min: 0, max: INT32_MAX },
   // Sampling (llama.cpp's sampler chain).

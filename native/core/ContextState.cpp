@@ -5,6 +5,7 @@
 #include "core/ModelState.h"
 #include "core/Stats.h"
 #include "runtime/Backends.h"
+#include "speculative.h"  // llama.cpp common's speculative decoding
 
 namespace llama_napi {
 
@@ -17,12 +18,27 @@ const NativeFailure kBusyContext{ ErrorCode::Busy, "the context is busy with ano
 
 }  // namespace
 
-ContextState::ContextState(std::shared_ptr<ModelState> owner, llama_context * context, ggml_threadpool * pool)
-    : model(std::move(owner)), ctx(context), threadpool(pool) {
+Speculation::~Speculation() {
+    common_speculative_free(spec);
+    if (draft_ctx != nullptr) {
+        llama_free(draft_ctx);
+    }
+}
+
+ContextState::ContextState(std::shared_ptr<ModelState> owner, llama_context * context, ggml_threadpool * pool,
+                           std::unique_ptr<Speculation> drafter)
+    : model(std::move(owner)), ctx(context), threadpool(pool), speculation(std::move(drafter)) {
     Stats::Get().contexts.made++;
     llama_set_abort_callback(ctx, AbortCallback, this);
     if (threadpool != nullptr) {
         llama_attach_threadpool(ctx, threadpool, nullptr);
+    }
+    if (speculation && speculation->draft_ctx != nullptr) {
+        // The draft model's decodes run on the same thread as the target's, one after the other.
+        llama_set_abort_callback(speculation->draft_ctx, AbortCallback, this);
+        if (threadpool != nullptr) {
+            llama_attach_threadpool(speculation->draft_ctx, threadpool, nullptr);
+        }
     }
 }
 
@@ -50,6 +66,7 @@ void ContextState::Free() {
         engine_->Stop();  // aborts a decode in flight (disposed is set), joins the engine thread
         engine_.reset();
     }
+    speculation.reset();  // the drafter and the draft context, before the target context they refer to
     if (ctx != nullptr) {
         llama_free(ctx);
         ctx = nullptr;

@@ -6,6 +6,9 @@
 // and vice versa. MarkDisposed() takes effect at once: the running operation is aborted through
 // llama.cpp's abort callback and its own checks, and the llama_context is freed on the main thread
 // as soon as no operation holds it. The state keeps its model alive until then.
+// With speculative decoding it also owns llama.cpp's drafter (common/speculative) and, for a draft
+// model, that model's context: it mirrors the target's memory sequence by sequence (the engine
+// evaluates every batch on both, and removes from both what it removes).
 #pragma once
 
 #include <atomic>
@@ -15,11 +18,32 @@
 #include "ggml-cpu.h"
 #include "llama.h"
 
+struct common_speculative;
+
 namespace llama_napi {
 
 struct ModelState;
 class Engine;
 class EngineListener;
+
+/** How a context drafts tokens for speculative decoding (none when both are off). */
+struct SpeculativeConfig {
+    /** A draft model whose vocabulary matches the target's (nullptr: none). */
+    std::shared_ptr<ModelState> draft_model;
+    /** Prompt lookup: draft the tokens that followed the last n-gram where it occurred before. */
+    bool lookup = false;
+    /** Most tokens drafted per step and sequence (0: llama.cpp's default for a draft model, 16 for lookup). */
+    int32_t max_draft = 0;
+    bool Enabled() const { return draft_model != nullptr || lookup; }
+};
+
+/** The drafter of a context: llama.cpp's common_speculative, and the draft model's context. */
+struct Speculation {
+    SpeculativeConfig config;
+    llama_context * draft_ctx = nullptr;
+    common_speculative * spec = nullptr;
+    ~Speculation();
+};
 
 struct ContextState {
     std::shared_ptr<ModelState> model;
@@ -35,9 +59,12 @@ struct ContextState {
      *  token has them (else only the last). Written by the leaseholder. */
     int32_t last_batch_size = 0;
     bool last_logits_all = false;
+    /** Speculative decoding (nullptr: off). Used by the engine thread only. */
+    std::unique_ptr<Speculation> speculation;
 
-    /** Takes ownership of `context` and `pool`, and attaches the pool to the context. */
-    ContextState(std::shared_ptr<ModelState> owner, llama_context * context, ggml_threadpool * pool);
+    /** Takes ownership of `context`, `pool` and `drafter`, and attaches the pool to the contexts. */
+    ContextState(std::shared_ptr<ModelState> owner, llama_context * context, ggml_threadpool * pool,
+                 std::unique_ptr<Speculation> drafter = nullptr);
     ~ContextState();
     ContextState(const ContextState &) = delete;
     ContextState & operator=(const ContextState &) = delete;

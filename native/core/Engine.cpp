@@ -10,6 +10,7 @@
 #include "core/Stats.h"
 #include "core/TokenText.h"
 #include "runtime/Log.h"
+#include "speculative.h"  // llama.cpp common's speculative decoding
 
 namespace llama_napi {
 
@@ -47,6 +48,12 @@ struct Engine::Slot {
     bool evaluated = false;  // the whole prompt is in memory
     size_t shift_keep = 0;   // context shift: tokens never dropped (BOS and the kept prompt)
     bool shifted = false;    // memory past shift_keep holds shifted cells
+    // Speculative decoding.
+    std::vector<llama_token> draft;  // drafted tokens in the batch after `next`
+    size_t keep = SIZE_MAX;          // tokens of memory a Finish now keeps (the rest: a rejected draft)
+    bool draft_synced = true;        // the draft model's memory holds `cached` for this sequence
+    size_t draft_tokens = 0;
+    size_t accepted_tokens = 0;
 
     bool Busy() const { return request != nullptr; }
 };
@@ -116,6 +123,9 @@ void Engine::Run() {
         slots_.back()->seq = seq;
     }
     batch_ = llama_batch_init(static_cast<int32_t>(llama_n_batch(context_.ctx)), 0, 1);
+    if (context_.speculation && context_.speculation->draft_ctx != nullptr) {
+        draft_batch_ = llama_batch_init(static_cast<int32_t>(llama_n_batch(context_.ctx)), 0, 1);
+    }
 
     for (;;) {
         std::vector<Arrival> arrivals;
@@ -147,12 +157,10 @@ void Engine::Run() {
             LoraSet & next = arrivals[0].second->lora;
             llama_set_adapters_lora(context_.ctx, next.adapters.data(), next.adapters.size(), next.scales.data());
             applied_lora_ = next;
-            llama_memory_clear(llama_get_memory(context_.ctx), true);
-            for (auto & slot : slots_) slot->cached.clear();
+            ClearMemory();
         }
         if (cache_stale_.exchange(false)) {
-            llama_memory_clear(llama_get_memory(context_.ctx), true);
-            for (auto & slot : slots_) slot->cached.clear();
+            ClearMemory();
         }
         for (Arrival & arrival : arrivals) {
             Admit(std::move(arrival));
@@ -184,6 +192,9 @@ void Engine::Run() {
         }
     }
     llama_batch_free(batch_);
+    if (draft_batch_.token != nullptr) {
+        llama_batch_free(draft_batch_);
+    }
 }
 
 bool Engine::PreparePrompt(GenerationRequest & request, NativeFailure & failure) const {
@@ -264,9 +275,20 @@ void Engine::Admit(Arrival arrival) {
         ClearSequence(slot);  // a memory that cannot drop a tail (recurrent models): start over
         keep = 0;
     }
+    if (!slot.draft_synced) {
+        ClearSequence(slot);  // the draft model's memory lost this sequence: rebuild both
+        slot.draft_synced = true;
+        keep = 0;
+    } else if (context_.speculation && context_.speculation->draft_ctx != nullptr) {
+        llama_memory_seq_rm(llama_get_memory(context_.speculation->draft_ctx), slot.seq, static_cast<llama_pos>(keep),
+                            -1);
+    }
     slot.cached.resize(keep);
     slot.prompt_done = keep;
     slot.reused = keep;
+    if (context_.speculation) {
+        common_speculative_begin(context_.speculation->spec, slot.seq, prompt);
+    }
     // Context shift keeps BOS and `shift_keep` tokens after it, as llama-completion's --keep.
     const bool bos = prompt.front() == llama_vocab_bos(context_.model->vocab);
     slot.shift_keep = std::min(static_cast<size_t>(slot.request->shift_keep) + (bos ? 1 : 0), prompt.size());
@@ -287,6 +309,11 @@ bool Engine::ShiftContext(Slot & slot) {
         return false;
     }
     llama_memory_seq_add(memory, slot.seq, keep + discard, static_cast<llama_pos>(n_past), -discard);
+    if (context_.speculation && context_.speculation->draft_ctx != nullptr) {
+        llama_memory_t draft = llama_get_memory(context_.speculation->draft_ctx);
+        llama_memory_seq_rm(draft, slot.seq, keep, keep + discard);
+        llama_memory_seq_add(draft, slot.seq, keep + discard, static_cast<llama_pos>(n_past), -discard);
+    }
     slot.cached.erase(slot.cached.begin() + static_cast<std::ptrdiff_t>(slot.shift_keep),
                       slot.cached.begin() + static_cast<std::ptrdiff_t>(slot.shift_keep + n_discard));
     slot.shifted = true;
@@ -320,12 +347,21 @@ void Engine::Step() {
         if (logits) slot.batch_index = i;
     };
 
-    // Generating slots first (one token each), then prompt chunks in the space left.
+    if (context_.speculation) {
+        Draft(n_batch, n_ctx_seq);
+    }
+    // Generating slots first (the next token each, and its draft), then prompt chunks in the space left.
     for (auto & slot : slots_) {
         slot->batch_index = -1;
         if (slot->Busy() && slot->next != LLAMA_TOKEN_NULL && static_cast<size_t>(batch_.n_tokens) < n_batch) {
+            const int32_t first = batch_.n_tokens;
             add(*slot, slot->next, true);
             slot->next = LLAMA_TOKEN_NULL;
+            slot->draft.resize(std::min(slot->draft.size(), n_batch - static_cast<size_t>(batch_.n_tokens)));
+            for (llama_token token : slot->draft) {
+                add(*slot, token, true);
+            }
+            slot->batch_index = first;  // the next token's logits, then the draft's in order
             batch_requests_.push_back(slot->request.get());
         }
     }
@@ -347,6 +383,9 @@ void Engine::Step() {
     LogCapture log;
     in_batch_.store(true, std::memory_order_release);
     const int32_t status = llama_decode(ctx, batch_);
+    if (status == 0 && context_.speculation && context_.speculation->draft_ctx != nullptr) {
+        MirrorOnDraft();
+    }
     in_batch_.store(false, std::memory_order_release);
     const auto decoded = Clock::now();
 
@@ -383,7 +422,7 @@ void Engine::Step() {
             Finish(*slot, StopReason::MaxTokens, nullptr);
             continue;
         }
-        Sample(*slot);
+        Verify(*slot);
         if (!slot->Busy() || slot->next == LLAMA_TOKEN_NULL) continue;
         if (slot->request->context_shift) {
             // llama-completion shifts before the next token would take the context's last cell.
@@ -396,7 +435,129 @@ void Engine::Step() {
     }
 }
 
-void Engine::Sample(Slot & slot) {
+void Engine::Draft(size_t n_batch, size_t n_ctx_seq) {
+    Speculation & speculation = *context_.speculation;
+    std::vector<Slot *> generating;
+    for (auto & slot : slots_) {
+        slot->draft.clear();
+        if (slot->Busy() && slot->next != LLAMA_TOKEN_NULL) {
+            generating.push_back(slot.get());
+        }
+    }
+    if (generating.empty()) {
+        return;
+    }
+    // Each generating slot gets an equal share of the batch for its draft, and drafts no further
+    // than it can go: short of the context's end (so that a context shift or a full context comes
+    // at the same token as without drafts) and of its token limit.
+    const size_t share = n_batch > generating.size() ? (n_batch - generating.size()) / generating.size() : 0;
+    const auto most = static_cast<size_t>(std::max(0, common_speculative_n_max(speculation.spec)));
+    batch_requests_.clear();
+    for (Slot * slot : generating) {
+        common_speculative_draft_params & params = common_speculative_get_draft_params(speculation.spec, slot->seq);
+        params.drafting = false;
+        const size_t used = slot->cached.size() + 3;
+        const size_t room = n_ctx_seq > used ? n_ctx_seq - used : 0;
+        const size_t left = static_cast<size_t>(slot->request->max_tokens) - slot->generated.size();
+        const size_t n_max = std::min({ most, share, room, left > 0 ? left - 1 : 0 });
+        if (n_max == 0 || !slot->draft_synced) {
+            continue;
+        }
+        params.drafting = true;
+        params.n_max = static_cast<int32_t>(n_max);
+        params.pos0 = static_cast<llama_pos>(slot->cached.size());
+        params.id_last = slot->next;
+        params.prompt = &slot->cached;
+        params.result = &slot->draft;
+        batch_requests_.push_back(slot->request.get());
+    }
+    if (batch_requests_.empty()) {
+        return;
+    }
+    in_batch_.store(true, std::memory_order_release);  // the draft model's decodes can be aborted too
+    common_speculative_draft(speculation.spec);
+    in_batch_.store(false, std::memory_order_release);
+    const ModelState & model = *context_.model;
+    for (Slot * slot : generating) {
+        if (speculation.draft_ctx != nullptr) {
+            // What the draft model evaluated while drafting goes; the verified batch is mirrored after.
+            llama_memory_seq_rm(llama_get_memory(speculation.draft_ctx), slot->seq,
+                                static_cast<llama_pos>(slot->cached.size()), -1);
+        }
+        // A draft model's vocabulary may be a little larger than the target's.
+        auto invalid = std::find_if(slot->draft.begin(), slot->draft.end(),
+                                    [&](llama_token token) { return !model.ValidToken(token); });
+        slot->draft.erase(invalid, slot->draft.end());
+        slot->draft_tokens += slot->draft.size();
+    }
+}
+
+void Engine::MirrorOnDraft() {
+    Speculation & speculation = *context_.speculation;
+    const bool all_synced = std::all_of(slots_.begin(), slots_.end(), [](const auto & s) { return s->draft_synced; });
+    const llama_batch * batch = &batch_;
+    if (!all_synced) {
+        draft_batch_.n_tokens = 0;
+        for (int32_t i = 0; i < batch_.n_tokens; ++i) {
+            if (!slots_[static_cast<size_t>(batch_.seq_id[i][0])]->draft_synced) continue;
+            const int32_t j = draft_batch_.n_tokens++;
+            draft_batch_.token[j] = batch_.token[i];
+            draft_batch_.pos[j] = batch_.pos[i];
+            draft_batch_.n_seq_id[j] = 1;
+            draft_batch_.seq_id[j][0] = batch_.seq_id[i][0];
+            draft_batch_.logits[j] = false;
+        }
+        if (draft_batch_.n_tokens == 0) {
+            return;
+        }
+        batch = &draft_batch_;
+    }
+    if (common_speculative_process(speculation.spec, *batch)) {
+        return;
+    }
+    // The draft context failed this batch (a token it does not have, no room, an abort): the
+    // sequences in it stop drafting, and are rebuilt when their slot takes its next request.
+    llama_memory_t memory = llama_get_memory(speculation.draft_ctx);
+    for (int32_t i = 0; i < batch->n_tokens; ++i) {
+        Slot & slot = *slots_[static_cast<size_t>(batch->seq_id[i][0])];
+        if (slot.draft_synced) {
+            llama_memory_seq_rm(memory, slot.seq, -1, -1);
+            slot.draft_synced = false;
+        }
+    }
+}
+
+void Engine::Verify(Slot & slot) {
+    const size_t n_draft = slot.draft.size();
+    const size_t base = slot.cached.size() - n_draft;  // the memory up to and including `next`
+    const int32_t first = slot.batch_index;            // where the next token's logits are
+    size_t accepted = 0;
+    llama_token token = LLAMA_TOKEN_NULL;
+    for (size_t i = 0;; ++i) {
+        slot.keep = base + i;  // the tokens whose logits this sample reads, should the request end here
+        token = Emit(slot, first + static_cast<int32_t>(i));
+        if (token == LLAMA_TOKEN_NULL || i >= n_draft || token != slot.draft[i]) {
+            break;
+        }
+        ++accepted;  // the drafted token is what was sampled: its logits are next in the batch
+    }
+    if (n_draft > 0) {
+        common_speculative_accept(context_.speculation->spec, slot.seq, static_cast<uint16_t>(accepted));
+        slot.accepted_tokens += accepted;
+    }
+    if (token == LLAMA_TOKEN_NULL) {
+        return;  // Finish dropped the rest of the draft
+    }
+    if (slot.cached.size() > slot.keep) {
+        RemoveTail(slot, slot.keep);
+    }
+    slot.keep = SIZE_MAX;
+    slot.draft.clear();
+    slot.next = token;
+}
+
+llama_token Engine::Emit(Slot & slot, int32_t index) {
+    slot.batch_index = index;
     GenerationRequest & request = *slot.request;
     const ModelState & model = *context_.model;
     std::string error;
@@ -411,11 +572,11 @@ void Engine::Sample(Slot & slot) {
     if (token == LLAMA_TOKEN_NULL) {
         NativeFailure failure{ ErrorCode::SamplerFailed, error };
         Finish(slot, StopReason::Abort, &failure);
-        return;
+        return LLAMA_TOKEN_NULL;
     }
     if (llama_vocab_is_eog(model.vocab, token)) {
         Finish(slot, StopReason::Eog, nullptr);
-        return;
+        return LLAMA_TOKEN_NULL;
     }
     slot.generated.push_back(token);
     if (request.logprobs >= 0) {
@@ -426,7 +587,7 @@ void Engine::Sample(Slot & slot) {
     if (!AppendPiece(model.vocab, token, request.special, slot.text)) {
         NativeFailure failure{ ErrorCode::NativeError, "llama.cpp could not render token " + std::to_string(token) };
         Finish(slot, StopReason::Abort, &failure);
-        return;
+        return LLAMA_TOKEN_NULL;
     }
     const size_t stop_at = request.stops.Find(slot.text, before);
     if (stop_at != std::string::npos) {
@@ -450,11 +611,13 @@ void Engine::Sample(Slot & slot) {
     }
     if (stop_at != std::string::npos) {
         Finish(slot, StopReason::Stop, nullptr);
-    } else if (slot.generated.size() >= static_cast<size_t>(request.max_tokens)) {
-        Finish(slot, StopReason::MaxTokens, nullptr);
-    } else {
-        slot.next = token;
+        return LLAMA_TOKEN_NULL;
     }
+    if (slot.generated.size() >= static_cast<size_t>(request.max_tokens)) {
+        Finish(slot, StopReason::MaxTokens, nullptr);
+        return LLAMA_TOKEN_NULL;
+    }
+    return token;
 }
 
 void Engine::Finish(Slot & slot, StopReason reason, const NativeFailure * failure) {
@@ -484,14 +647,22 @@ void Engine::Finish(Slot & slot, StopReason reason, const NativeFailure * failur
     event.reused_tokens = slot.reused;
     event.prompt_ms = Milliseconds(slot.admitted, slot.evaluated ? slot.prompt_finished : now);
     event.generate_ms = slot.evaluated ? Milliseconds(slot.prompt_finished, now) : 0;
+    event.draft_tokens = slot.draft_tokens;
+    event.accepted_tokens = slot.accepted_tokens;
     listener_->Deliver(std::move(event));
 
+    if (slot.cached.size() > slot.keep) {
+        RemoveTail(slot, slot.keep);  // the draft after the last token sampled
+    }
     if (slot.shifted) {
         // Shifted cells are not what evaluating those tokens afresh gives: no later prompt reuses them.
-        llama_memory_seq_rm(llama_get_memory(context_.ctx), slot.seq, static_cast<llama_pos>(slot.shift_keep), -1);
-        slot.cached.resize(slot.shift_keep);
+        RemoveTail(slot, std::min(slot.shift_keep, slot.cached.size()));
         slot.shifted = false;
     }
+    slot.keep = SIZE_MAX;
+    slot.draft.clear();
+    slot.draft_tokens = 0;
+    slot.accepted_tokens = 0;
     slot.request.reset();
     slot.generated.clear();
     slot.logprobs.clear();
@@ -505,7 +676,33 @@ void Engine::Finish(Slot & slot, StopReason reason, const NativeFailure * failur
 
 void Engine::ClearSequence(Slot & slot) {
     llama_memory_seq_rm(llama_get_memory(context_.ctx), slot.seq, -1, -1);
+    if (context_.speculation && context_.speculation->draft_ctx != nullptr) {
+        llama_memory_seq_rm(llama_get_memory(context_.speculation->draft_ctx), slot.seq, -1, -1);
+    }
     slot.cached.clear();
+}
+
+void Engine::RemoveTail(Slot & slot, size_t keep) {
+    const auto from = static_cast<llama_pos>(keep);
+    if (!llama_memory_seq_rm(llama_get_memory(context_.ctx), slot.seq, from, -1)) {
+        ClearSequence(slot);  // cannot happen for the memories speculation and shifts accept; stay consistent
+        return;
+    }
+    if (context_.speculation && context_.speculation->draft_ctx != nullptr) {
+        llama_memory_seq_rm(llama_get_memory(context_.speculation->draft_ctx), slot.seq, from, -1);
+    }
+    slot.cached.resize(keep);
+}
+
+void Engine::ClearMemory() {
+    llama_memory_clear(llama_get_memory(context_.ctx), true);
+    if (context_.speculation && context_.speculation->draft_ctx != nullptr) {
+        llama_memory_clear(llama_get_memory(context_.speculation->draft_ctx), true);
+    }
+    for (auto & slot : slots_) {
+        slot->cached.clear();
+        slot->draft_synced = true;
+    }
 }
 
 }  // namespace llama_napi

@@ -102,6 +102,9 @@ struct EngineEvent {
     double generate_ms = 0;
     size_t prompt_tokens = 0;
     size_t reused_tokens = 0;
+    /** Speculative decoding: tokens drafted, and how many of them the model accepted. */
+    size_t draft_tokens = 0;
+    size_t accepted_tokens = 0;
 };
 
 /** Where an engine's events go (js/EngineBridge.h carries them to JavaScript).
@@ -148,14 +151,28 @@ class Engine {
     bool PreparePrompt(GenerationRequest & request, NativeFailure & failure) const;
     /** Builds one batch, decodes it, samples for each slot with logits. */
     void Step();
-    void Sample(Slot & slot);
+    /** Speculative decoding: drafts the tokens that may follow each generating slot's next token. */
+    void Draft(size_t n_batch, size_t n_ctx_seq);
+    /** Evaluates the batch just decoded on the draft model's context too (its memory mirrors the
+     *  target's); a sequence it fails for drafts no more until its memory is rebuilt. */
+    void MirrorOnDraft();
+    /** Samples from the slot's logits: its next token, and while the samples match its draft, the
+     *  drafted tokens after it (each accepted as if sampled alone); drops the rejected rest. */
+    void Verify(Slot & slot);
+    /** Samples one token at `index` and takes it into the output; LLAMA_TOKEN_NULL when the
+     *  request ended (Finish was called). */
+    llama_token Emit(Slot & slot, int32_t index);
     /** Makes room in a full sequence (context shift); false when nothing can be dropped. */
     bool ShiftContext(Slot & slot);
     void Finish(Slot & slot, StopReason reason, const NativeFailure * failure);
     /** Ends a request that never reached a slot (its prompt or sampler was refused). */
     void Reject(uint64_t id, const GenerationRequest & request, const NativeFailure & failure);
-    /** Empties the slot's sequence in the context's memory. */
+    /** Empties the slot's sequence in the context's memory (and the draft model's). */
     void ClearSequence(Slot & slot);
+    /** Keeps the first `keep` tokens of the slot's sequence in memory (both contexts'). */
+    void RemoveTail(Slot & slot, size_t keep);
+    /** Forgets what every sequence holds, in both contexts. */
+    void ClearMemory();
 
     ContextState & context_;
     std::shared_ptr<EngineListener> listener_;
@@ -171,6 +188,7 @@ class Engine {
     // Engine thread only.
     std::vector<std::unique_ptr<Slot>> slots_;
     llama_batch batch_{};
+    llama_batch draft_batch_{};  // the part of batch_ the draft model's context evaluates, when not all
     std::vector<llama_token_data> scratch_;
     uint64_t clock_ = 0;
     std::vector<const GenerationRequest *> batch_requests_;

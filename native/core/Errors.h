@@ -21,6 +21,7 @@
     X(Aborted, "ABORTED")                           \
     X(Unsupported, "UNSUPPORTED")                   \
     X(InvalidLora, "INVALID_LORA")                  \
+    X(InvalidDraftModel, "INVALID_DRAFT_MODEL")     \
     X(NativeError, "NATIVE_ERROR")
 
 namespace llama_napi {

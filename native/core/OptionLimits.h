@@ -20,6 +20,7 @@ inline constexpr OptionLimit kUbatchSize{ "ubatchSize", true, 1.0, 16777216.0 };
 inline constexpr OptionLimit kThreads{ "threads", true, 1.0, 1024.0 };
 inline constexpr OptionLimit kThreadsBatch{ "threadsBatch", true, 1.0, 1024.0 };
 inline constexpr OptionLimit kSequences{ "sequences", true, 1.0, 256.0 };
+inline constexpr OptionLimit kMaxDraftTokens{ "maxDraftTokens", true, 1.0, 64.0 };
 inline constexpr OptionLimit kMaxTokens{ "maxTokens", true, 0.0, 2147483647.0 };
 inline constexpr OptionLimit kTemperature{ "temperature", false, 0.0, 1000000.0 };
 inline constexpr OptionLimit kTopK{ "topK", true, 0.0, 2147483647.0 };

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/OptionLimits.h"
 #include "handles/Context.h"
 #include "handles/Options.h"
 #include "js/AddonData.h"
@@ -194,7 +195,22 @@ Napi::Value Model::CreateContext(const Napi::CallbackInfo & info) {
             Throw(env, ErrorCode::VocabOnly, "the model was loaded with vocabOnly: it has no weights to run");
         }
         Napi::Object options = OptionsObject(env, info[0], "options");
-        return StartCreateContext(env, std::move(state), ReadContextParams(env, options), &Context::Wrap);
+        llama_context_params params = ReadContextParams(env, options);
+        SpeculativeConfig speculative;
+        Napi::Value value = options.Get("speculative");
+        if (!value.IsUndefined()) {
+            Napi::Object spec = OptionsObject(env, value, "speculative");
+            speculative.lookup = ReadBool(env, spec, "lookup", false);
+            speculative.max_draft = static_cast<int32_t>(ReadInteger(env, spec, limits::kMaxDraftTokens, 0));
+            Napi::Value draft = spec.Get("draftModel");
+            if (!draft.IsUndefined() && !draft.IsNull()) {
+                speculative.draft_model = StateOf(env, draft, "speculative.draftModel");
+                if (speculative.draft_model->vocab_only) {
+                    Throw(env, ErrorCode::InvalidDraftModel, "the draft model was loaded with vocabOnly");
+                }
+            }
+        }
+        return StartCreateContext(env, std::move(state), params, std::move(speculative), &Context::Wrap);
     });
 }
 

@@ -37,6 +37,8 @@ Napi::Object MakeResult(Napi::Env env, const EngineEvent & event) {
     timings.Set("promptMs", Napi::Number::New(env, event.prompt_ms));
     timings.Set("generatedTokens", Napi::Number::New(env, static_cast<double>(event.tokens.size())));
     timings.Set("generateMs", Napi::Number::New(env, event.generate_ms));
+    timings.Set("draftTokens", Napi::Number::New(env, static_cast<double>(event.draft_tokens)));
+    timings.Set("acceptedTokens", Napi::Number::New(env, static_cast<double>(event.accepted_tokens)));
     result.Set("timings", timings);
     if (event.has_logprob) {
         Napi::Array logprobs = Napi::Array::New(env, event.logprobs.size());

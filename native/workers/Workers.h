@@ -52,10 +52,10 @@ Napi::Promise StartGrammarMatch(Napi::Env env, std::shared_ptr<ModelState> model
                                 std::vector<llama_token> tokens);
 /** Loads a LoRA adapter for `model`; resolves with its id (ModelState::AddLora). */
 Napi::Promise StartLoadLora(Napi::Env env, std::shared_ptr<ModelState> model, std::string path);
-/** Creates a context; resolves with wrap(state), the state remembered by its model and the
- *  environment (to dispose of with them). */
+/** Creates a context (and, with `speculative` enabled, its drafter); resolves with wrap(state), the
+ *  state remembered by its model and the environment (to dispose of with them). */
 Napi::Promise StartCreateContext(Napi::Env env, std::shared_ptr<ModelState> model, llama_context_params params,
-                                 WrapContext wrap);
+                                 SpeculativeConfig speculative, WrapContext wrap);
 
 struct DecodeRequest {
     std::vector<llama_token> tokens;
