@@ -77,9 +77,10 @@ class CreateContextWorker : public PromiseWorker {
         common_params_speculative params;
         params.types.clear();
         if (speculative_.lookup) {
-            // Prompt lookup: the last 3 tokens matched earlier in the sequence, the tokens after it drafted.
+            // Prompt lookup: the last 6 tokens matched earlier in the sequence, the 16 after them drafted
+            // (shorter n-grams draft more often than they are right: bench/speculative.mjs).
             params.types.push_back(COMMON_SPECULATIVE_TYPE_NGRAM_SIMPLE);
-            params.ngram_simple.size_n = 3;
+            params.ngram_simple.size_n = 6;
             params.ngram_simple.size_m =
                 static_cast<uint16_t>(speculative_.max_draft > 0 ? speculative_.max_draft : 16);
         }

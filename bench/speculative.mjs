@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+// Speculative decoding: tokens/s of generate() with prompt lookup and with a draft model, next to
+// plain decoding of the same model in the same run (alternating rounds, medians), with the share of
+// drafted tokens the model accepted. Every speculative run is checked against the plain one: same
+// tokens (greedy), or the case is reported as diverged.
+//
+// Cases:
+//   story-self      stories260K continuing its own story, greedy (its text comes back to itself)
+//   story-copy      stories260K asked to go on after a passage written twice (the output copies it)
+//   story-sampled   stories260K sampled at temperature 1 (little repeats: what lookup costs)
+//   random-lookup   a random-weight 8-layer model (its greedy output loops), prompt lookup
+//   random-draft    the same model drafted for by its Q8_0 copy (same weights, half the bytes)
+//
+// Usage: npm run bench:speculative [-- --rounds 5 --tokens 256 --threads 2]
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+import { createRandomLlama } from '../dist/gguf/index.js';
+import { LlamaModel } from '../dist/index.js';
+import { fmt, median, ratio, tableRow } from './measure.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const work = join(root, 'bench', '.work');
+const stories = join(root, '..', 'shared', 'models', 'stories260K.gguf');
+const vocab = join(root, 'vendor', 'llama.cpp', 'models', 'ggml-vocab-llama-spm.gguf');
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    tokens: { type: 'string', default: '256' },
+    threads: { type: 'string', default: '2' },
+  },
+});
+const rounds = Number(args.rounds);
+const tokens = Number(args.tokens);
+const threads = Number(args.threads);
+const log = (message) => console.error(`[bench] ${message}`);
+
+async function randomModel(name, type) {
+  const path = join(work, `${name}.gguf`);
+  if (existsSync(path)) return path;
+  mkdirSync(work, { recursive: true });
+  const shape = { embeddingLength: 512, layerCount: 8, headCount: 8, feedForwardLength: 1376 };
+  await createRandomLlama({ ...shape, type, vocabPath: vocab, outputPath: `${path}.tmp`, seed: 5, name });
+  renameSync(`${path}.tmp`, path);
+  return path;
+}
+
+const STORY = 'Once upon a time, there was a little girl named Lily. She loved to play outside. One day, Lily';
+const PASSAGE =
+  'Tom had a red ball. He liked to throw the ball to his dog, Max. ' +
+  'Max ran fast and brought the ball back. Tom was happy.';
+
+async function cases() {
+  const list = [];
+  if (existsSync(stories)) {
+    list.push(
+      { name: 'story-self', path: stories, prompt: STORY, options: { temperature: 0 }, spec: { lookup: true } },
+      {
+        name: 'story-copy',
+        path: stories,
+        prompt: `${PASSAGE}\n${PASSAGE}\n${PASSAGE.slice(0, 40)}`,
+        options: { temperature: 0 },
+        spec: { lookup: true },
+      },
+      {
+        name: 'story-sampled',
+        path: stories,
+        prompt: STORY,
+        options: { temperature: 1, seed: 1 },
+        spec: { lookup: true },
+      },
+    );
+  } else {
+    log(`no ${stories}: the story cases are skipped`);
+  }
+  const f16 = await randomModel('spec-f16', 'f16');
+  const q8 = await randomModel('spec-q8', 'q8_0');
+  list.push(
+    {
+      name: 'random-lookup',
+      path: f16,
+      prompt: 'Hello my name is',
+      options: { temperature: 0 },
+      spec: { lookup: true },
+    },
+    {
+      name: 'random-draft',
+      path: f16,
+      prompt: 'Hello my name is',
+      options: { temperature: 0 },
+      spec: { draftModel: q8, maxDraftTokens: 8 },
+    },
+  );
+  return list;
+}
+
+async function timed(model, prompt, options) {
+  const started = performance.now();
+  const result = await model.generate(prompt, { ...options, maxTokens: tokens, ignoreEos: true });
+  return { tps: result.tokens.length / ((performance.now() - started) / 1000), result };
+}
+
+const rows = [];
+for (const c of await cases()) {
+  const base = { contextSize: 1024, threads };
+  const plain = await LlamaModel.load(c.path, base);
+  const spec = await LlamaModel.load(c.path, { ...base, speculative: c.spec });
+  try {
+    // Warm-up, and the reference output.
+    const reference = (await timed(plain, c.prompt, c.options)).result;
+    const first = (await timed(spec, c.prompt, c.options)).result;
+    const same = first.tokens.every((token, i) => token === reference.tokens[i]);
+    const plainRuns = [];
+    const specRuns = [];
+    let drafted = 0;
+    let accepted = 0;
+    for (let r = 0; r < rounds; r++) {
+      plainRuns.push((await timed(plain, c.prompt, c.options)).tps);
+      const run = await timed(spec, c.prompt, c.options);
+      specRuns.push(run.tps);
+      drafted += run.result.timings.draftTokens;
+      accepted += run.result.timings.acceptedTokens;
+    }
+    const row = {
+      case: c.name,
+      plain: median(plainRuns),
+      speculative: median(specRuns),
+      drafted: drafted / rounds,
+      accepted: accepted / rounds,
+      same,
+    };
+    rows.push(row);
+    log(`${c.name}: ${fmt(row.plain)} → ${fmt(row.speculative)} t/s, accepted ${row.accepted}/${row.drafted}`);
+  } finally {
+    await Promise.all([plain.dispose(), spec.dispose()]);
+  }
+}
+
+console.log(`\nSpeculative decoding, ${tokens} tokens, ${threads} threads, median of ${rounds} rounds\n`);
+console.log(tableRow(['case', 'plain t/s', 'speculative t/s', 'speed-up', 'accepted / drafted', 'same tokens']));
+console.log(tableRow(['---', '---:', '---:', '---:', '---:', '---']));
+for (const row of rows) {
+  const share =
+    row.drafted > 0
+      ? `${row.accepted.toFixed(0)} / ${row.drafted.toFixed(0)} (${((100 * row.accepted) / row.drafted).toFixed(0)}%)`
+      : '0 / 0';
+  console.log(
+    tableRow([
+      row.case,
+      fmt(row.plain),
+      fmt(row.speculative),
+      ratio(row.speculative, row.plain),
+      share,
+      row.same ? 'yes' : 'no (a near-tie; see docs/api.md)',
+    ]),
+  );
+}
