@@ -10,8 +10,11 @@
 //   story-sampled   stories260K sampled at temperature 1 (little repeats: what lookup costs)
 //   random-lookup   a random-weight 8-layer model (its greedy output loops), prompt lookup
 //   random-draft    the same model drafted for by its Q8_0 copy (same weights, half the bytes)
+//   model-copy      with --model: that model asked to repeat a passage, prompt lookup
+//   model-draft     with --model and --draft: the same prompt, the draft model drafting
 //
-// Usage: npm run bench:speculative [-- --rounds 5 --tokens 256 --threads 2]
+// Usage: npm run bench:speculative [-- --rounds 5 --tokens 256 --threads 2 --model M.gguf --draft D.gguf
+//        --gpu-layers all]
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +34,9 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '5' },
     tokens: { type: 'string', default: '256' },
     threads: { type: 'string', default: '2' },
+    model: { type: 'string' },
+    draft: { type: 'string' },
+    'gpu-layers': { type: 'string', default: 'all' },
   },
 });
 const rounds = Number(args.rounds);
@@ -94,6 +100,19 @@ async function cases() {
       spec: { draftModel: q8, maxDraftTokens: 8 },
     },
   );
+  if (args.model !== undefined) {
+    const prompt = `Repeat this passage word for word.\n\n${PASSAGE} ${STORY}\n\nThe passage again:\n`;
+    list.push({ name: 'model-copy', path: args.model, prompt, options: { temperature: 0 }, spec: { lookup: true } });
+    if (args.draft !== undefined) {
+      list.push({
+        name: 'model-draft',
+        path: args.model,
+        prompt,
+        options: { temperature: 0 },
+        spec: { draftModel: args.draft },
+      });
+    }
+  }
   return list;
 }
 
@@ -105,7 +124,8 @@ async function timed(model, prompt, options) {
 
 const rows = [];
 for (const c of await cases()) {
-  const base = { contextSize: 1024, threads };
+  const gpuLayers = args['gpu-layers'] === 'all' ? 'all' : Number(args['gpu-layers']);
+  const base = { contextSize: 1024, threads, gpuLayers };
   const plain = await LlamaModel.load(c.path, base);
   const spec = await LlamaModel.load(c.path, { ...base, speculative: c.spec });
   try {
