@@ -10,17 +10,21 @@
 //   story-sampled   stories260K sampled at temperature 1 (little repeats: what lookup costs)
 //   random-lookup   a random-weight 8-layer model (its greedy output loops), prompt lookup
 //   random-draft    the same model drafted for by its Q8_0 copy (same weights, half the bytes)
+//   cycle-lookup    the 8-layer shape with blocks that add nothing (blockScale 0): each token
+//                   follows from the one before, so the output soon repeats itself; prompt lookup
+//   cycle-draft     the same model drafted for by its first block alone (the same predictions at
+//                   an eighth of the cost)
 //   model-copy      with --model: that model asked to repeat a passage, prompt lookup
 //   model-draft     with --model and --draft: the same prompt, the draft model drafting
 //
-// Usage: npm run bench:speculative [-- --rounds 5 --tokens 256 --threads 2 --model M.gguf --draft D.gguf
+// Usage: npm run bench:speculative [-- --rounds 5 --tokens 512 --threads 2 --model M.gguf --draft D.gguf
 //        --gpu-layers all]
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-import { createRandomLlama } from '../dist/gguf/index.js';
+import { createRandomLlama, gguf, readGgufHeader, writeGguf } from '../dist/gguf/index.js';
 import { LlamaModel } from '../dist/index.js';
 import { fmt, median, ratio, tableRow } from './measure.mjs';
 
@@ -32,7 +36,7 @@ const vocab = join(root, 'vendor', 'llama.cpp', 'models', 'ggml-vocab-llama-spm.
 const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '5' },
-    tokens: { type: 'string', default: '256' },
+    tokens: { type: 'string', default: '512' },
     threads: { type: 'string', default: '2' },
     model: { type: 'string' },
     draft: { type: 'string' },
@@ -44,12 +48,37 @@ const tokens = Number(args.tokens);
 const threads = Number(args.threads);
 const log = (message) => console.error(`[bench] ${message}`);
 
-async function randomModel(name, type) {
+async function randomModel(name, type, blockScale = 1) {
   const path = join(work, `${name}.gguf`);
   if (existsSync(path)) return path;
   mkdirSync(work, { recursive: true });
   const shape = { embeddingLength: 512, layerCount: 8, headCount: 8, feedForwardLength: 1376 };
-  await createRandomLlama({ ...shape, type, vocabPath: vocab, outputPath: `${path}.tmp`, seed: 5, name });
+  await createRandomLlama({ ...shape, type, blockScale, vocabPath: vocab, outputPath: `${path}.tmp`, seed: 5, name });
+  renameSync(`${path}.tmp`, path);
+  return path;
+}
+
+/** The model at `source` cut down to its first block: same embeddings, output and block 0. */
+async function firstBlockOf(source, name) {
+  const path = join(work, `${name}.gguf`);
+  if (existsSync(path)) return path;
+  const header = await readGgufHeader(source);
+  const metadata = [...header.metadata].map(([key, value]) =>
+    key === 'llama.block_count' ? [key, gguf.u32(1)] : [key, value],
+  );
+  const fd = openSync(source, 'r');
+  try {
+    const tensors = header.tensors
+      .filter((tensor) => !tensor.name.startsWith('blk.') || tensor.name.startsWith('blk.0.'))
+      .map((tensor) => {
+        const data = new Uint8Array(tensor.size);
+        readSync(fd, data, 0, tensor.size, header.dataOffset + tensor.offset);
+        return { name: tensor.name, dims: tensor.dims, type: tensor.type, data };
+      });
+    writeGguf(`${path}.tmp`, { metadata, tensors });
+  } finally {
+    closeSync(fd);
+  }
   renameSync(`${path}.tmp`, path);
   return path;
 }
@@ -98,6 +127,18 @@ async function cases() {
       prompt: 'Hello my name is',
       options: { temperature: 0 },
       spec: { draftModel: q8, maxDraftTokens: 8 },
+    },
+  );
+  const cycle = await randomModel('spec-cycle', 'f16', 0);
+  const cycleDraft = await firstBlockOf(cycle, 'spec-cycle-1');
+  list.push(
+    { name: 'cycle-lookup', path: cycle, prompt: 'The', options: { temperature: 0 }, spec: { lookup: true } },
+    {
+      name: 'cycle-draft',
+      path: cycle,
+      prompt: 'The',
+      options: { temperature: 0 },
+      spec: { draftModel: cycleDraft, maxDraftTokens: 8 },
     },
   );
   if (args.model !== undefined) {

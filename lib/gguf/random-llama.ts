@@ -23,6 +23,12 @@ export interface RandomLlamaOptions {
   /** Type of the 2-D weights (norms stay F32). */
   type?: RandomLlamaTensorType;
   seed?: number;
+  /**
+   * Scales what each block adds to the residual stream (its attention and feed-forward output
+   * projections). Below 1 the blocks only nudge the embedding, so the next token depends mostly on
+   * the current one. Default 1.
+   */
+  blockScale?: number;
   name?: string;
   /** More metadata to write (e.g. tokenizer.chat_template). */
   metadata?: Array<[string, GgufValue]>;
@@ -128,6 +134,7 @@ export async function createRandomLlama(options: RandomLlamaOptions): Promise<Ra
     contextLength = 2048,
     type = 'f32',
     seed = 1,
+    blockScale = 1,
     name = 'llama-napi random llama',
   } = options;
   if (nEmbd % nHead !== 0 || nHead % nHeadKv !== 0)
@@ -187,11 +194,11 @@ export async function createRandomLlama(options: RandomLlamaOptions): Promise<Ra
       matrix(`${blk}.attn_q.weight`, nEmbd, nEmbd, inStd),
       matrix(`${blk}.attn_k.weight`, nEmbd, nEmbdKv, inStd),
       matrix(`${blk}.attn_v.weight`, nEmbd, nEmbdKv, inStd),
-      matrix(`${blk}.attn_output.weight`, nEmbd, nEmbd, inStd),
+      matrix(`${blk}.attn_output.weight`, nEmbd, nEmbd, inStd * blockScale),
       norm(`${blk}.ffn_norm.weight`),
       matrix(`${blk}.ffn_gate.weight`, nEmbd, nFf, inStd),
       matrix(`${blk}.ffn_up.weight`, nEmbd, nFf, inStd),
-      matrix(`${blk}.ffn_down.weight`, nFf, nEmbd, 1 / Math.sqrt(nFf)),
+      matrix(`${blk}.ffn_down.weight`, nFf, nEmbd, blockScale / Math.sqrt(nFf)),
     );
   }
   tensors.push(norm('output_norm.weight'), matrix('output.weight', nEmbd, nVocab, inStd));

@@ -535,7 +535,7 @@ void Engine::Verify(Slot & slot) {
     llama_token token = LLAMA_TOKEN_NULL;
     for (size_t i = 0;; ++i) {
         slot.keep = base + i;  // the tokens whose logits this sample reads, should the request end here
-        token = Emit(slot, first + static_cast<int32_t>(i));
+        token = Emit(slot, first + static_cast<int32_t>(i), i < n_draft ? slot.draft[i] : LLAMA_TOKEN_NULL);
         if (token == LLAMA_TOKEN_NULL || i >= n_draft || token != slot.draft[i]) {
             break;
         }
@@ -543,7 +543,6 @@ void Engine::Verify(Slot & slot) {
     }
     if (n_draft > 0) {
         common_speculative_accept(context_.speculation->spec, slot.seq, static_cast<uint16_t>(accepted));
-        slot.accepted_tokens += accepted;
     }
     if (token == LLAMA_TOKEN_NULL) {
         return;  // Finish dropped the rest of the draft
@@ -556,7 +555,7 @@ void Engine::Verify(Slot & slot) {
     slot.next = token;
 }
 
-llama_token Engine::Emit(Slot & slot, int32_t index) {
+llama_token Engine::Emit(Slot & slot, int32_t index, llama_token drafted) {
     slot.batch_index = index;
     GenerationRequest & request = *slot.request;
     const ModelState & model = *context_.model;
@@ -579,6 +578,9 @@ llama_token Engine::Emit(Slot & slot, int32_t index) {
         return LLAMA_TOKEN_NULL;
     }
     slot.generated.push_back(token);
+    if (token == drafted) {
+        slot.accepted_tokens++;  // counted now: the request may end with this very token
+    }
     if (request.logprobs >= 0) {
         slot.logprobs.push_back(ComputeLogprobs(llama_get_logits_ith(context_.ctx, slot.batch_index), model.n_vocab,
                                                 token, request.logprobs, model.vocab, request.special));

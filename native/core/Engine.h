@@ -159,9 +159,9 @@ class Engine {
     /** Samples from the slot's logits: its next token, and while the samples match its draft, the
      *  drafted tokens after it (each accepted as if sampled alone); drops the rejected rest. */
     void Verify(Slot & slot);
-    /** Samples one token at `index` and takes it into the output; LLAMA_TOKEN_NULL when the
-     *  request ended (Finish was called). */
-    llama_token Emit(Slot & slot, int32_t index);
+    /** Samples one token at `index` and takes it into the output (an accepted draft token when it is
+     *  `drafted`); LLAMA_TOKEN_NULL when the request ended (Finish was called). */
+    llama_token Emit(Slot & slot, int32_t index, llama_token drafted);
     /** Makes room in a full sequence (context shift); false when nothing can be dropped. */
     bool ShiftContext(Slot & slot);
     void Finish(Slot & slot, StopReason reason, const NativeFailure * failure);

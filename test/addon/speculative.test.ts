@@ -111,6 +111,8 @@ describe.skipIf(!haveStories)(
           const limited = await model.generate(STORY, { temperature: 0, maxTokens });
           expect(limited.tokens).toEqual(full.tokens.slice(0, maxTokens));
           expect(limited.stopReason).toBe('maxTokens');
+          // A request ending inside a draft counts what it took of it, and leaves nothing to the next.
+          expect(limited.timings.acceptedTokens).toBeLessThanOrEqual(limited.timings.draftTokens);
         }
         let streamed = '';
         const chunks = await model.generate(STORY, {
@@ -151,6 +153,35 @@ describe.skipIf(!haveStories)(
     });
   },
 );
+
+describe('speculative decoding on output that repeats itself', () => {
+  // spmCycle's next token is a function of the current one: its greedy output enters a cycle.
+  const options: GenerateOptions = { temperature: 0, maxTokens: 600, ignoreEos: true };
+  let expected: number[];
+  beforeAll(async () => {
+    await using plain = await LlamaModel.load(testModelPath('spmCycle'), { contextSize: 1024, threads: 2 });
+    expected = (await plain.generate('The', options)).tokens;
+    const period = expected.lastIndexOf(expected.at(-1)!, -2);
+    expect(expected.length - 1 - period).toBeLessThan(300); // the cycle is there
+  });
+
+  test.each([
+    ['prompt lookup', { lookup: true }],
+    ['the model drafting for itself', { draftModel: testModelPath('spmCycle'), maxDraftTokens: 8 }],
+  ])('%s accepts most of it, and gives the same tokens', async (_name, speculative) => {
+    await using model = await LlamaModel.load(testModelPath('spmCycle'), {
+      contextSize: 1024,
+      threads: 2,
+      speculative,
+    });
+    for (let round = 0; round < 2; round++) {
+      const result = await model.generate('The', options);
+      expect(result.tokens).toEqual(expected);
+      expect(result.timings.acceptedTokens).toBeGreaterThan(300);
+      expect(result.timings.acceptedTokens).toBeLessThanOrEqual(result.timings.draftTokens);
+    }
+  });
+});
 
 describe('speculative options and models that cannot take part', () => {
   test.each([
