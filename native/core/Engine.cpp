@@ -54,6 +54,7 @@ struct Engine::Slot {
     bool draft_synced = true;        // the draft model's memory holds `cached` for this sequence
     size_t draft_tokens = 0;
     size_t accepted_tokens = 0;
+    size_t draft_limit = SIZE_MAX;  // the longest draft worth verifying now, from how the last ones fared
 
     bool Busy() const { return request != nullptr; }
 };
@@ -292,6 +293,7 @@ void Engine::Admit(Arrival arrival) {
     // Context shift keeps BOS and `shift_keep` tokens after it, as llama-completion's --keep.
     const bool bos = prompt.front() == llama_vocab_bos(context_.model->vocab);
     slot.shift_keep = std::min(static_cast<size_t>(slot.request->shift_keep) + (bos ? 1 : 0), prompt.size());
+    slot.draft_limit = SIZE_MAX;
     slot.shifted = false;
 }
 
@@ -459,7 +461,7 @@ void Engine::Draft(size_t n_batch, size_t n_ctx_seq) {
         const size_t used = slot->cached.size() + 3;
         const size_t room = n_ctx_seq > used ? n_ctx_seq - used : 0;
         const size_t left = static_cast<size_t>(slot->request->max_tokens) - slot->generated.size();
-        const size_t n_max = std::min({ most, share, room, left > 0 ? left - 1 : 0 });
+        const size_t n_max = std::min({ most, share, room, left > 0 ? left - 1 : 0, slot->draft_limit });
         if (n_max == 0 || !slot->draft_synced) {
             continue;
         }
@@ -543,6 +545,9 @@ void Engine::Verify(Slot & slot) {
     }
     if (n_draft > 0) {
         common_speculative_accept(context_.speculation->spec, slot.seq, static_cast<uint16_t>(accepted));
+        // A draft the model took whole may be longer next time; one it rejected part of is cut to
+        // what it took and one more: a rejected token costs a batch row and saves nothing.
+        slot.draft_limit = accepted == n_draft ? std::max<size_t>(2 * n_draft, 2) : accepted + 1;
     }
     if (token == LLAMA_TOKEN_NULL) {
         return;  // Finish dropped the rest of the draft
