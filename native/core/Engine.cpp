@@ -280,9 +280,8 @@ void Engine::Admit(Arrival arrival) {
         ClearSequence(slot);  // the draft model's memory lost this sequence: rebuild both
         slot.draft_synced = true;
         keep = 0;
-    } else if (context_.speculation && context_.speculation->draft_ctx != nullptr) {
-        llama_memory_seq_rm(llama_get_memory(context_.speculation->draft_ctx), slot.seq, static_cast<llama_pos>(keep),
-                            -1);
+    } else {
+        TrimDraft(slot, keep);
     }
     slot.cached.resize(keep);
     slot.prompt_done = keep;
@@ -311,10 +310,13 @@ bool Engine::ShiftContext(Slot & slot) {
         return false;
     }
     llama_memory_seq_add(memory, slot.seq, keep + discard, static_cast<llama_pos>(n_past), -discard);
-    if (context_.speculation && context_.speculation->draft_ctx != nullptr) {
-        llama_memory_t draft = llama_get_memory(context_.speculation->draft_ctx);
-        llama_memory_seq_rm(draft, slot.seq, keep, keep + discard);
-        llama_memory_seq_add(draft, slot.seq, keep + discard, static_cast<llama_pos>(n_past), -discard);
+    if (llama_memory_t draft = DraftMemory(); draft != nullptr && slot.draft_synced) {
+        if (llama_memory_seq_rm(draft, slot.seq, keep, keep + discard)) {
+            llama_memory_seq_add(draft, slot.seq, keep + discard, static_cast<llama_pos>(n_past), -discard);
+        } else {
+            llama_memory_seq_rm(draft, slot.seq, -1, -1);
+            slot.draft_synced = false;
+        }
     }
     slot.cached.erase(slot.cached.begin() + static_cast<std::ptrdiff_t>(slot.shift_keep),
                       slot.cached.begin() + static_cast<std::ptrdiff_t>(slot.shift_keep + n_discard));
@@ -385,7 +387,7 @@ void Engine::Step() {
     LogCapture log;
     in_batch_.store(true, std::memory_order_release);
     const int32_t status = llama_decode(ctx, batch_);
-    if (status == 0 && context_.speculation && context_.speculation->draft_ctx != nullptr) {
+    if (status == 0 && DraftMemory() != nullptr) {
         MirrorOnDraft();
     }
     in_batch_.store(false, std::memory_order_release);
@@ -481,11 +483,8 @@ void Engine::Draft(size_t n_batch, size_t n_ctx_seq) {
     in_batch_.store(false, std::memory_order_release);
     const ModelState & model = *context_.model;
     for (Slot * slot : generating) {
-        if (speculation.draft_ctx != nullptr) {
-            // What the draft model evaluated while drafting goes; the verified batch is mirrored after.
-            llama_memory_seq_rm(llama_get_memory(speculation.draft_ctx), slot->seq,
-                                static_cast<llama_pos>(slot->cached.size()), -1);
-        }
+        // What the draft model evaluated while drafting goes; the verified batch is mirrored after.
+        TrimDraft(*slot, slot->cached.size());
         // A draft model's vocabulary may be a little larger than the target's.
         auto invalid = std::find_if(slot->draft.begin(), slot->draft.end(),
                                     [&](llama_token token) { return !model.ValidToken(token); });
@@ -519,11 +518,10 @@ void Engine::MirrorOnDraft() {
     }
     // The draft context failed this batch (a token it does not have, no room, an abort): the
     // sequences in it stop drafting, and are rebuilt when their slot takes its next request.
-    llama_memory_t memory = llama_get_memory(speculation.draft_ctx);
     for (int32_t i = 0; i < batch->n_tokens; ++i) {
         Slot & slot = *slots_[static_cast<size_t>(batch->seq_id[i][0])];
         if (slot.draft_synced) {
-            llama_memory_seq_rm(memory, slot.seq, -1, -1);
+            llama_memory_seq_rm(DraftMemory(), slot.seq, -1, -1);
             slot.draft_synced = false;
         }
     }
@@ -683,8 +681,8 @@ void Engine::Finish(Slot & slot, StopReason reason, const NativeFailure * failur
 
 void Engine::ClearSequence(Slot & slot) {
     llama_memory_seq_rm(llama_get_memory(context_.ctx), slot.seq, -1, -1);
-    if (context_.speculation && context_.speculation->draft_ctx != nullptr) {
-        llama_memory_seq_rm(llama_get_memory(context_.speculation->draft_ctx), slot.seq, -1, -1);
+    if (llama_memory_t draft = DraftMemory(); draft != nullptr) {
+        llama_memory_seq_rm(draft, slot.seq, -1, -1);
     }
     slot.cached.clear();
 }
@@ -695,16 +693,32 @@ void Engine::RemoveTail(Slot & slot, size_t keep) {
         ClearSequence(slot);  // cannot happen for the memories speculation and shifts accept; stay consistent
         return;
     }
-    if (context_.speculation && context_.speculation->draft_ctx != nullptr) {
-        llama_memory_seq_rm(llama_get_memory(context_.speculation->draft_ctx), slot.seq, from, -1);
-    }
+    TrimDraft(slot, keep);
     slot.cached.resize(keep);
+}
+
+llama_memory_t Engine::DraftMemory() const {
+    const Speculation * speculation = context_.speculation.get();
+    return speculation != nullptr && speculation->draft_ctx != nullptr ? llama_get_memory(speculation->draft_ctx)
+                                                                       : nullptr;
+}
+
+void Engine::TrimDraft(Slot & slot, size_t keep) {
+    llama_memory_t draft = DraftMemory();
+    if (draft == nullptr || !slot.draft_synced) {
+        return;
+    }
+    if (!llama_memory_seq_rm(draft, slot.seq, static_cast<llama_pos>(keep), -1)) {
+        // The draft model's memory no longer matches the target's: this sequence stops drafting.
+        llama_memory_seq_rm(draft, slot.seq, -1, -1);
+        slot.draft_synced = false;
+    }
 }
 
 void Engine::ClearMemory() {
     llama_memory_clear(llama_get_memory(context_.ctx), true);
-    if (context_.speculation && context_.speculation->draft_ctx != nullptr) {
-        llama_memory_clear(llama_get_memory(context_.speculation->draft_ctx), true);
+    if (llama_memory_t draft = DraftMemory(); draft != nullptr) {
+        llama_memory_clear(draft, true);
     }
     for (auto & slot : slots_) {
         slot->cached.clear();

@@ -173,6 +173,11 @@ class Engine {
     void RemoveTail(Slot & slot, size_t keep);
     /** Forgets what every sequence holds, in both contexts. */
     void ClearMemory();
+    /** The draft model's memory, or nullptr without a draft model. */
+    llama_memory_t DraftMemory() const;
+    /** Keeps the first `keep` tokens of the slot's sequence in the draft model's memory; a sequence
+     *  whose memory cannot be cut so stops drafting (until its slot's next request). */
+    void TrimDraft(Slot & slot, size_t keep);
 
     ContextState & context_;
     std::shared_ptr<EngineListener> listener_;
