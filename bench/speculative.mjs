@@ -8,6 +8,8 @@
 //   story-self      stories260K continuing its own story, greedy (its text comes back to itself)
 //   story-copy      stories260K asked to go on after a passage written twice (the output copies it)
 //   story-sampled   stories260K sampled at temperature 1 (little repeats: what lookup costs)
+//   story-parsejob  LocalProvider.parseJob's request (its prompt and JSON grammar) on the example
+//                   posting, greedy, to its natural end: what lookup does for the provider
 //   random-lookup   a random-weight 8-layer model (its greedy output loops), prompt lookup
 //   random-draft    the same model drafted for by its Q8_0 copy (same weights, half the bytes)
 //   cycle-lookup    the 8-layer shape with blocks that add nothing (blockScale 0): each token
@@ -16,16 +18,21 @@
 //                   an eighth of the cost)
 //   model-copy      with --model: that model asked to repeat a passage, prompt lookup
 //   model-draft     with --model and --draft: the same prompt, the draft model drafting
+//   model-parsejob  with --model: parseJob's request (through the model's chat template, as the
+//                   provider sends it), prompt lookup
 //
 // Usage: npm run bench:speculative [-- --rounds 5 --tokens 512 --threads 2 --model M.gguf --draft D.gguf
-//        --gpu-layers all]
-import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync } from 'node:fs';
+//        --gpu-layers all --only story-parsejob,cycle-lookup]
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { createRandomLlama, gguf, readGgufHeader, writeGguf } from '../dist/gguf/index.js';
 import { LlamaModel } from '../dist/index.js';
+import { jsonSchemaToGrammar } from '../dist/generation/json-schema.js';
+import { parseJobPrompt } from '../dist/provider/prompts.js';
+import { JobPostingSchema, toJsonSchema } from '../dist/provider/schemas.js';
 import { fmt, median, ratio, tableRow } from './measure.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,6 +48,7 @@ const { values: args } = parseArgs({
     model: { type: 'string' },
     draft: { type: 'string' },
     'gpu-layers': { type: 'string', default: 'all' },
+    only: { type: 'string' },
   },
 });
 const rounds = Number(args.rounds);
@@ -88,6 +96,29 @@ const PASSAGE =
   'Tom had a red ball. He liked to throw the ball to his dog, Max. ' +
   'Max ran fast and brought the ball back. Tom was happy.';
 
+/** LocalProvider.parseJob's request for the example posting: its messages, its prompt for a model
+ *  without a chat template, and its grammar; greedy, to the grammar's end. */
+function parseJobCase(name, path) {
+  const prompt = parseJobPrompt(readFileSync(join(root, 'examples', 'job-posting.txt'), 'utf8'));
+  return {
+    name,
+    path,
+    contextSize: 4096,
+    prompt: `${prompt.system}\n\n${prompt.user}\n\nJSON:\n`,
+    messages: [
+      { role: 'system', content: prompt.system },
+      { role: 'user', content: prompt.user },
+    ],
+    options: {
+      temperature: 0,
+      grammar: jsonSchemaToGrammar(toJsonSchema(JobPostingSchema)),
+      ignoreEos: false,
+      maxTokens: 4096 - 1536,
+    },
+    spec: { lookup: true },
+  };
+}
+
 async function cases() {
   const list = [];
   if (existsSync(stories)) {
@@ -107,6 +138,7 @@ async function cases() {
         options: { temperature: 1, seed: 1 },
         spec: { lookup: true },
       },
+      parseJobCase('story-parsejob', stories),
     );
   } else {
     log(`no ${stories}: the story cases are skipped`);
@@ -144,6 +176,7 @@ async function cases() {
   if (args.model !== undefined) {
     const prompt = `Repeat this passage word for word.\n\n${PASSAGE} ${STORY}\n\nThe passage again:\n`;
     list.push({ name: 'model-copy', path: args.model, prompt, options: { temperature: 0 }, spec: { lookup: true } });
+    list.push(parseJobCase('model-parsejob', args.model));
     if (args.draft !== undefined) {
       list.push({
         name: 'model-draft',
@@ -157,36 +190,44 @@ async function cases() {
   return list;
 }
 
-async function timed(model, prompt, options) {
+async function timed(model, c) {
+  const options = { maxTokens: tokens, ignoreEos: true, ...c.options };
   const started = performance.now();
-  const result = await model.generate(prompt, { ...options, maxTokens: tokens, ignoreEos: true });
+  const result =
+    c.messages !== undefined && model.info.chatTemplate !== undefined
+      ? await model.chat(c.messages, options)
+      : await model.generate(c.prompt, options);
   return { tps: result.tokens.length / ((performance.now() - started) / 1000), result };
 }
 
 const rows = [];
-for (const c of await cases()) {
+const only = args.only?.split(',');
+for (const c of (await cases()).filter((c) => only === undefined || only.includes(c.name))) {
   const gpuLayers = args['gpu-layers'] === 'all' ? 'all' : Number(args['gpu-layers']);
-  const base = { contextSize: 1024, threads, gpuLayers };
+  const base = { contextSize: c.contextSize ?? 1024, threads, gpuLayers };
   const plain = await LlamaModel.load(c.path, base);
   const spec = await LlamaModel.load(c.path, { ...base, speculative: c.spec });
   try {
     // Warm-up, and the reference output.
-    const reference = (await timed(plain, c.prompt, c.options)).result;
-    const first = (await timed(spec, c.prompt, c.options)).result;
-    const same = first.tokens.every((token, i) => token === reference.tokens[i]);
+    const reference = (await timed(plain, c)).result;
+    const first = (await timed(spec, c)).result;
+    const same =
+      first.tokens.length === reference.tokens.length &&
+      first.tokens.every((token, i) => token === reference.tokens[i]);
     const plainRuns = [];
     const specRuns = [];
     let drafted = 0;
     let accepted = 0;
     for (let r = 0; r < rounds; r++) {
-      plainRuns.push((await timed(plain, c.prompt, c.options)).tps);
-      const run = await timed(spec, c.prompt, c.options);
+      plainRuns.push((await timed(plain, c)).tps);
+      const run = await timed(spec, c);
       specRuns.push(run.tps);
       drafted += run.result.timings.draftTokens;
       accepted += run.result.timings.acceptedTokens;
     }
     const row = {
       case: c.name,
+      tokens: reference.tokens.length,
       plain: median(plainRuns),
       speculative: median(specRuns),
       drafted: drafted / rounds,
@@ -200,9 +241,11 @@ for (const c of await cases()) {
   }
 }
 
-console.log(`\nSpeculative decoding, ${tokens} tokens, ${threads} threads, median of ${rounds} rounds\n`);
-console.log(tableRow(['case', 'plain t/s', 'speculative t/s', 'speed-up', 'accepted / drafted', 'same tokens']));
-console.log(tableRow(['---', '---:', '---:', '---:', '---:', '---']));
+console.log(`\nSpeculative decoding, ${threads} threads, median of ${rounds} rounds\n`);
+console.log(
+  tableRow(['case', 'tokens', 'plain t/s', 'speculative t/s', 'speed-up', 'accepted / drafted', 'same tokens']),
+);
+console.log(tableRow(['---', '---:', '---:', '---:', '---:', '---:', '---']));
 for (const row of rows) {
   const share =
     row.drafted > 0
@@ -211,6 +254,7 @@ for (const row of rows) {
   console.log(
     tableRow([
       row.case,
+      String(row.tokens),
       fmt(row.plain),
       fmt(row.speculative),
       ratio(row.speculative, row.plain),

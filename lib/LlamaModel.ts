@@ -153,7 +153,8 @@ function parseLora(value: unknown): Array<{ path: string; scale: number }> {
 }
 
 /** Checks the `speculative` load option: a draft model path resolved, at least one way to draft. */
-function parseSpeculative(value: unknown): { draftModel?: string; lookup: boolean; maxDraftTokens?: number } {
+/** Checks {@link LoadOptions.speculative}; the draft model's path comes back resolved. */
+export function parseSpeculative(value: unknown): { draftModel?: string; lookup: boolean; maxDraftTokens?: number } {
   const spec = optionsObject<SpeculativeOptions>('speculative', value);
   rejectUnknown('speculative', spec, ['draftModel', 'lookup', 'maxDraftTokens']);
   if (spec.draftModel !== undefined && (typeof spec.draftModel !== 'string' || spec.draftModel.length === 0)) {

@@ -5,7 +5,8 @@ import type { z } from 'zod';
 import { jsonSchemaToGrammar } from '../generation/json-schema.js';
 import type { ChatMessage } from '../generation/chat.js';
 import type { GenerateOptions } from '../generation/generate-options.js';
-import type { LlamaModel } from '../LlamaModel.js';
+import { LlamaError } from '../errors.js';
+import { parseSpeculative, type LlamaModel, type SpeculativeOptions } from '../LlamaModel.js';
 import type { AiProvider, CoverLetterOptions, OperationOptions } from './AiProvider.js';
 import { AiProviderError, toProviderError } from './errors.js';
 import { acquireModel, releaseModels, type CachedLoadOptions } from './model-cache.js';
@@ -40,6 +41,12 @@ export interface LocalProviderOptions {
   threads?: number;
   gpuLayers?: number | 'all';
   batchSize?: number;
+  /**
+   * Speculative decoding (see {@link SpeculativeOptions}): `{ lookup: true }` drafts from text the
+   * answer repeats, as parseJob's does when it copies the posting's title, skills and requirements.
+   * The output is the same as without it.
+   */
+  speculative?: SpeculativeOptions;
   /** Free the model after this many milliseconds without an operation. Default: keep it. */
   idleTimeoutMs?: number;
   /** Default sampling temperature of the operations (default 0.2). */
@@ -122,7 +129,15 @@ export class LocalProvider implements AiProvider {
     if (options.temperature !== undefined && (typeof options.temperature !== 'number' || !(options.temperature >= 0))) {
       invalidInput('temperature must be a number ≥ 0');
     }
-    this.#options = { ...options };
+    let speculative: SpeculativeOptions | undefined;
+    if (options.speculative !== undefined) {
+      try {
+        speculative = parseSpeculative(options.speculative);
+      } catch (error) {
+        invalidInput(error instanceof LlamaError ? error.message : String(error));
+      }
+    }
+    this.#options = { ...options, ...(speculative === undefined ? {} : { speculative }) };
   }
 
   /** A provider for the model at `path`. */
@@ -189,12 +204,13 @@ export class LocalProvider implements AiProvider {
           'or set LLAMA_NAPI_MODEL=/path/to/model.gguf',
       );
     }
-    const { contextSize, sequences = 2, threads, gpuLayers, batchSize } = this.#options;
+    const { contextSize, sequences = 2, threads, gpuLayers, batchSize, speculative } = this.#options;
     const load: CachedLoadOptions = { sequences };
     if (contextSize !== undefined) load.contextSize = contextSize;
     if (threads !== undefined) load.threads = threads;
     if (gpuLayers !== undefined) load.gpuLayers = gpuLayers;
     if (batchSize !== undefined) load.batchSize = batchSize;
+    if (speculative !== undefined) load.speculative = speculative;
     return acquireModel(this, path, load, this.#options.onLoadProgress);
   }
 

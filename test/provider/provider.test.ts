@@ -173,6 +173,42 @@ describe('model lifecycle', () => {
   });
 });
 
+describe('speculative decoding', () => {
+  test('prompt lookup gives the answer plain decoding gives', async () => {
+    const load = vi.spyOn(LlamaModel, 'load');
+    const plain = make({ contextSize: 2048, sequences: 1 });
+    const lookup = make({ contextSize: 2048, sequences: 1, speculative: { lookup: true } });
+    const expected = await plain.parseJob(posting);
+    expect(await lookup.parseJob(posting)).toEqual(expected);
+    expect(await lookup.suggestSkills(profile, job)).toEqual(await plain.suggestSkills(profile, job));
+    expect(load).toHaveBeenCalledTimes(2);
+    expect(load.mock.calls[1]?.[1]).toMatchObject({ speculative: { lookup: true } });
+  });
+
+  test('a bad speculative option is INVALID_INPUT at construction; a bad draft model fails the load', async () => {
+    for (const speculative of [{}, { lookup: 'yes' }, { lookup: true, maxDraftTokens: 0 }, { draft: 'x' }, 7]) {
+      let error: unknown;
+      try {
+        new LocalProvider({ modelPath, speculative: speculative as never });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(AiProviderError);
+      expect((error as AiProviderError).code).toBe('INVALID_INPUT');
+      expect((error as AiProviderError).message).toMatch(/speculative/);
+    }
+    await expectCode(
+      make({ speculative: { draftModel: '/nonexistent/draft.gguf' } }).parseJob(posting),
+      'MODEL_NOT_FOUND',
+      /draft\.gguf/,
+    );
+    await expectCode(
+      make({ speculative: { draftModel: vocabPath('llama-spm') } }).parseJob(posting),
+      'MODEL_LOAD_FAILED',
+    );
+  });
+});
+
 describe('errors: every code, and the provider stays usable', () => {
   const provider = make();
 
