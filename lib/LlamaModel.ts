@@ -2,10 +2,29 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-import { addon, type NativeAbortToken, type NativeContext, type NativeModel, type NativeModelInfo } from './binding.js';
+import {
+  addon,
+  type NativeAbortToken,
+  type NativeContext,
+  type NativeGenerateRequest,
+  type NativeModel,
+  type NativeModelInfo,
+  type NativeSamplingParams,
+  type StopReason,
+} from './binding.js';
 import { LlamaError, fromNative, invalidOption } from './errors.js';
 import { checkModelFile } from './gguf/check-file.js';
-import { checkMessages, formatChat, type ChatMessage, type FormatChatOptions } from './generation/chat.js';
+import { checkMessages, formatChat, type ChatMessage } from './generation/chat.js';
+import {
+  applyChat,
+  checkTools,
+  formatSampling,
+  isTemplateName,
+  parseChat,
+  type ChatTool,
+  type ToolCall,
+  type ToolChoice,
+} from './generation/chat-layer.js';
 import { parseJsonOutput } from './generation/json-output.js';
 import type { JsonSchema } from './generation/json-schema.js';
 import type { FromJsonSchema } from './generation/schema-type.js';
@@ -98,10 +117,63 @@ export interface DetokenizeOptions {
   unparseSpecial?: boolean;
 }
 
-/** Options of {@link LlamaModel.chat}: those of generate(), and the template to format with. */
+/** Options of {@link LlamaModel.chat}: those of generate(), the template, tools and thinking. */
 export interface ChatOptions extends GenerateOptions {
   /** A Jinja chat template or a llama.cpp template name ("chatml", "llama3", …). Default: the model's own. */
   template?: string;
+  /** Functions the model may call (a Jinja template is needed). */
+  tools?: readonly ChatTool[];
+  /** Default 'auto': the model calls tools or answers, as it chooses. */
+  toolChoice?: ToolChoice;
+  /** Whether the model may make several calls at once. Default: where the template supports it. */
+  parallelToolCalls?: boolean;
+  /**
+   * Whether a reasoning model thinks first (its template's `enable_thinking`). Default true, and
+   * false with `jsonSchema` or `grammar`, which apply from the first token.
+   */
+  thinking?: boolean;
+  /** Further variables the template reads (llama-server's `chat_template_kwargs`). */
+  templateVariables?: Record<string, unknown>;
+}
+
+/** Options of {@link LlamaModel.formatChat}: chat()'s formatting options, and whether to open the answer. */
+export interface FormatChatModelOptions
+  extends Pick<
+    ChatOptions,
+    'template' | 'tools' | 'toolChoice' | 'parallelToolCalls' | 'thinking' | 'templateVariables'
+  > {
+  /** Add the opening of the assistant's turn (default true). */
+  addGenerationPrompt?: boolean;
+}
+
+/** What chat() resolves with: the answer's text, the model's thought apart, and its tool calls. */
+export interface ChatResult extends Omit<GenerateResult, 'stopReason'> {
+  /** The answer, without the thought or the tool calls' markup. */
+  text: string;
+  /** The thought of a reasoning model, when it had one. */
+  reasoning?: string;
+  /** The tools it called, arguments parsed and checked against each tool's parameters. */
+  toolCalls: ToolCall[];
+  /** `'toolCalls'` when the answer ends with tool calls. */
+  stopReason: StopReason | 'toolCalls';
+}
+
+/** chat() with a JSON schema: `json` is the parsed, validated answer. */
+export interface JsonChatResult<T> extends ChatResult {
+  json: T;
+}
+
+/** A generation checked and ready to run (or to abort). */
+interface PreparedGeneration {
+  run: (onToken?: (chunk: TokenChunk) => void) => Promise<GenerateResult>;
+  abort: () => void;
+}
+
+/** What a chat request adds to the generation the chat layer formatted. */
+interface ChatExtras {
+  sampling: NativeSamplingParams;
+  preservedTokens: number[];
+  stop: string[];
 }
 
 /** What llama.cpp knows of a loaded model. */
@@ -493,16 +565,51 @@ export class LlamaModel {
   }
 
   /**
-   * Formats a conversation as the model's prompt, by its chat template (or `options.template`),
-   * with the opening of the assistant's turn.
+   * The prompt text chat() generates from: the conversation formatted by llama.cpp's chat layer
+   * for the model's template (or `options.template`), tools and thinking included, with the
+   * opening of the assistant's turn (unless `addGenerationPrompt: false`).
    */
-  formatChat(messages: readonly ChatMessage[], options: FormatChatOptions & { template?: string } = {}): string {
+  async formatChat(messages: readonly ChatMessage[], options: FormatChatModelOptions = {}): Promise<string> {
     this.#assertLive();
     const checked = checkMessages(messages);
-    const { template: given, ...formatOptions } = optionsObject<FormatChatOptions & { template?: string }>(
-      'options',
-      options,
+    const opts = optionsObject<FormatChatModelOptions>('options', options);
+    rejectUnknown('formatChat options', opts, [
+      'template',
+      'tools',
+      'toolChoice',
+      'parallelToolCalls',
+      'thinking',
+      'templateVariables',
+      'addGenerationPrompt',
+    ]);
+    const template = this.#templateOf(opts.template);
+    const tools = opts.tools === undefined ? [] : checkTools(opts.tools);
+    const addGenerationPrompt = optionalBoolean('addGenerationPrompt', opts.addGenerationPrompt) ?? true;
+    const parallel = optionalBoolean('parallelToolCalls', opts.parallelToolCalls);
+    const thinking = optionalBoolean('thinking', opts.thinking) ?? true;
+    if (isTemplateName(template)) {
+      if (tools.length > 0) {
+        throw new LlamaError('INVALID_OPTION', `tools need a Jinja chat template ("${template}" is a llama.cpp name)`);
+      }
+      return formatChat(template, checked, { engine: 'llama.cpp', addGenerationPrompt });
+    }
+    const format = await this.#track(
+      applyChat(this.#model, {
+        ...(opts.template === undefined ? {} : { template }),
+        messages: checked,
+        tools: opts.toolChoice === 'none' ? [] : tools,
+        ...(opts.toolChoice === undefined || opts.toolChoice === 'none' ? {} : { toolChoice: opts.toolChoice }),
+        ...(parallel === undefined ? {} : { parallelToolCalls: parallel }),
+        thinking,
+        addGenerationPrompt,
+        ...(opts.templateVariables === undefined ? {} : { templateVariables: opts.templateVariables }),
+      }),
     );
+    return format.prompt;
+  }
+
+  /** The template a chat call formats with: the given one, else the model's. */
+  #templateOf(given: unknown): string {
     const template = given ?? this.info.chatTemplate;
     if (template === undefined) {
       throw new LlamaError(
@@ -512,49 +619,148 @@ export class LlamaModel {
     }
     if (typeof template !== 'string' || template === '')
       throw new LlamaError('INVALID_OPTION', 'template must be a non-empty string');
-    return formatChat(template, checked, {
-      bosToken: this.#specialText.bos,
-      eosToken: this.#specialText.eos,
-      ...formatOptions,
-    });
+    return template;
   }
 
-  /** Answers a conversation: formats it with the model's chat template, then generates. */
+  /**
+   * Answers a conversation: formats it with llama.cpp's chat layer for the model's template (tools,
+   * tool results and thinking included), generates, and parses the answer: the thought goes to
+   * `reasoning`, tool calls to `toolCalls` (arguments checked against each tool's schema).
+   */
   async chat<T = never, const S extends JsonSchema = JsonSchema>(
     messages: readonly ChatMessage[],
     options: ChatOptions & { jsonSchema: S },
-  ): Promise<JsonGenerateResult<[T] extends [never] ? FromJsonSchema<S> : T>>;
-  async chat(messages: readonly ChatMessage[], options?: ChatOptions): Promise<GenerateResult>;
-  async chat(messages: readonly ChatMessage[], options: ChatOptions = {}): Promise<GenerateResult> {
-    const { prompt, generateOptions } = this.#chatPrompt(messages, options);
-    return this.#prepare(prompt, generateOptions).run();
+  ): Promise<JsonChatResult<[T] extends [never] ? FromJsonSchema<S> : T>>;
+  async chat(messages: readonly ChatMessage[], options?: ChatOptions): Promise<ChatResult>;
+  async chat(messages: readonly ChatMessage[], options: ChatOptions = {}): Promise<ChatResult> {
+    const plan = await this.#chatPlan(messages, options);
+    return plan.finish(await plan.prepared.run());
   }
 
-  /** chat(), streamed: `for await (const { text } of model.streamChat(messages))`. */
-  streamChat(messages: readonly ChatMessage[], options: Omit<ChatOptions, 'onToken'> = {}): TokenStream {
-    const { prompt, generateOptions } = this.#chatPrompt(messages, options);
-    return this.stream(prompt, generateOptions);
+  /** chat(), streamed: `for await (const { text } of model.streamChat(messages))`; `result` is the ChatResult. */
+  streamChat(messages: readonly ChatMessage[], options: Omit<ChatOptions, 'onToken'> = {}): TokenStream<ChatResult> {
+    if (options !== null && typeof options === 'object' && 'onToken' in options) {
+      throw new LlamaError('INVALID_OPTION', 'streamChat() takes no onToken: iterate the stream instead');
+    }
+    let stopped = false;
+    let abort: (() => void) | undefined;
+    return new TokenStream<ChatResult>(
+      async (push) => {
+        const plan = await this.#chatPlan(messages, options);
+        abort = plan.prepared.abort;
+        if (stopped) abort();
+        return plan.finish(await plan.prepared.run(push));
+      },
+      () => {
+        stopped = true;
+        abort?.();
+      },
+    );
   }
 
-  #chatPrompt(
+  async #chatPlan(
     messages: readonly ChatMessage[],
     options: ChatOptions,
-  ): { prompt: string; generateOptions: GenerateOptions } {
-    const { template, ...generateOptions } = optionsObject<ChatOptions>('options', options);
-    const prompt = this.formatChat(messages, template === undefined ? {} : { template });
-    // A template that writes the BOS text itself must not get a second one.
-    const startsWithBos = this.#specialText.bos !== '' && prompt.startsWith(this.#specialText.bos);
-    return { prompt, generateOptions: { parseSpecial: true, addSpecial: !startsWithBos, ...generateOptions } };
+  ): Promise<{
+    prepared: PreparedGeneration;
+    finish: (result: GenerateResult) => Promise<ChatResult>;
+  }> {
+    this.#assertLive();
+    const checked = checkMessages(messages);
+    const opts = optionsObject<ChatOptions>('options', options);
+    const {
+      template: given,
+      tools: givenTools,
+      toolChoice,
+      parallelToolCalls,
+      thinking: givenThinking,
+      templateVariables,
+      ...generateOptions
+    } = opts;
+    const template = this.#templateOf(given);
+    const tools = givenTools === undefined ? [] : checkTools(givenTools);
+    const parallel = optionalBoolean('parallelToolCalls', parallelToolCalls);
+    const constrained = generateOptions.jsonSchema !== undefined || generateOptions.grammar !== undefined;
+    const thinking = optionalBoolean('thinking', givenThinking) ?? !constrained;
+    if (constrained && thinking) {
+      throw new LlamaError('INVALID_OPTION', 'jsonSchema and grammar apply from the first token: use thinking: false');
+    }
+    if (constrained && tools.length > 0 && toolChoice !== 'none') {
+      throw new LlamaError(
+        'INVALID_OPTION',
+        "jsonSchema and grammar cannot be combined with tools (unless toolChoice: 'none')",
+      );
+    }
+    if (
+      templateVariables !== undefined &&
+      (templateVariables === null || typeof templateVariables !== 'object' || Array.isArray(templateVariables))
+    ) {
+      throw new LlamaError('INVALID_OPTION', 'templateVariables must be an object');
+    }
+    // Check the generation options before the template renders.
+    parseGenerateOptions(generateOptions, this.info.vocabSize);
+    const bos = this.#specialText.bos;
+
+    if (isTemplateName(template)) {
+      // A llama.cpp template name: its built-in formatting, plain text in and out.
+      if (tools.length > 0) {
+        throw new LlamaError('INVALID_OPTION', `tools need a Jinja chat template ("${template}" is a llama.cpp name)`);
+      }
+      const prompt = formatChat(template, checked, { engine: 'llama.cpp' });
+      const prepared = this.#prepare(prompt, {
+        parseSpecial: true,
+        addSpecial: !(bos !== '' && prompt.startsWith(bos)),
+        ...generateOptions,
+      });
+      return { prepared, finish: async (result) => ({ ...result, toolCalls: [] }) };
+    }
+
+    const format = await this.#track(
+      applyChat(this.#model, {
+        ...(given === undefined ? {} : { template }),
+        messages: checked,
+        tools: toolChoice === 'none' ? [] : tools,
+        ...(toolChoice === undefined || toolChoice === 'none' ? {} : { toolChoice }),
+        ...(parallel === undefined ? {} : { parallelToolCalls: parallel }),
+        thinking,
+        ...(templateVariables === undefined ? {} : { templateVariables }),
+      }),
+    );
+    this.#assertLive();
+    const prepared = this.#prepare(
+      format.prompt,
+      { parseSpecial: true, addSpecial: !(bos !== '' && format.prompt.startsWith(bos)), ...generateOptions },
+      {
+        sampling: formatSampling(format, toolChoice === 'required' || typeof toolChoice === 'object'),
+        preservedTokens: format.preservedTokens,
+        stop: format.additionalStops,
+      },
+    );
+    const offered = toolChoice === 'none' ? [] : tools;
+    const finish = async (result: GenerateResult): Promise<ChatResult> => {
+      // Constrained output is the answer itself, as its grammar wrote it.
+      if (constrained || format.plain) return { ...result, toolCalls: [] };
+      const complete = result.stopReason === 'eog' || result.stopReason === 'stop';
+      const parsed = await this.#track(parseChat(this.#model, result.text, format, complete ? offered : [], !complete));
+      const answer: ChatResult = { ...result, text: parsed.content, toolCalls: parsed.toolCalls };
+      if (parsed.reasoning !== '') answer.reasoning = parsed.reasoning;
+      if (parsed.toolCalls.length > 0) answer.stopReason = 'toolCalls';
+      return answer;
+    };
+    return { prepared, finish };
   }
 
   /** Checks the arguments of a generation at once, and returns how to run it. */
-  #prepare(
-    prompt: string,
-    options: GenerateOptions,
-  ): { run: (onToken?: (chunk: TokenChunk) => void) => Promise<GenerateResult>; abort: () => void } {
+  #prepare(prompt: string, options: GenerateOptions, extras?: ChatExtras): PreparedGeneration {
     this.#assertLive();
     if (typeof prompt !== 'string') throw new LlamaError('INVALID_ARGUMENT', 'prompt must be a string');
     const parsed = parseGenerateOptions(options, this.info.vocabSize);
+    if (extras !== undefined) {
+      const request: NativeGenerateRequest = parsed.request;
+      request.sampling = { ...request.sampling, ...extras.sampling };
+      if (extras.preservedTokens.length > 0) request.preservedTokens = extras.preservedTokens;
+      if (extras.stop.length > 0) request.stop = [...(request.stop ?? []), ...extras.stop];
+    }
     const context = this.#context;
     if (context === null) throw new LlamaError('VOCAB_ONLY', 'the model was loaded with vocabOnly: it cannot generate');
     const token = new (addon().AbortToken)();

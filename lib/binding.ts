@@ -21,6 +21,7 @@ export const NATIVE_ERROR_CODES = [
   'UNSUPPORTED',
   'INVALID_LORA',
   'INVALID_DRAFT_MODEL',
+  'INVALID_CHAT_TEMPLATE',
   'NATIVE_ERROR',
 ] as const;
 
@@ -170,6 +171,13 @@ export interface NativeSamplingParams {
   grammar?: string;
   /** Its start rule (default "root"). */
   grammarRoot?: string;
+  /** The grammar constrains nothing until a trigger token or text matching a trigger pattern. */
+  grammarLazy?: boolean;
+  /** Regular expressions (ECMAScript syntax of std::regex) whose match in the output triggers a lazy grammar. */
+  grammarTriggerPatterns?: string[];
+  grammarTriggerTokens?: Int32Array | number[];
+  /** Tokens the grammar accepts before the first generated one (text the prompt already holds). */
+  grammarPrefill?: Int32Array | number[];
 }
 
 /**
@@ -234,6 +242,8 @@ export interface NativeGenerateRequest {
   maxTokens?: number;
   /** Render special/control tokens in the text. */
   special?: boolean;
+  /** Special tokens whose text is kept without `special` (a chat format's markers). */
+  preservedTokens?: Int32Array | number[];
   /** Report each token's log-probability and this many most likely alternatives (0..20). */
   logprobs?: number;
   /** Never sample an end-of-generation token. */
@@ -279,6 +289,10 @@ export interface NativeModel {
   ): Promise<{ accepted: number; complete: boolean }>;
   /** Loads a LoRA adapter for this model (kept until the model is freed); resolves with its id. */
   loadLora(path: string): Promise<number>;
+  /** Formats a conversation with llama.cpp's chat layer (common/chat); JSON text in and out. */
+  applyChat(request: string): Promise<string>;
+  /** Parses generated text with the parser applyChat made; JSON text in and out. */
+  parseChat(text: string, options: string): Promise<string>;
   dispose(): void;
   readonly disposed: boolean;
 }

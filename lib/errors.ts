@@ -10,6 +10,7 @@ export const LLAMA_ERROR_CODES = [
   'INVALID_MODEL_FILE',
   'INVALID_JSON_SCHEMA',
   'INVALID_JSON_OUTPUT',
+  'INVALID_TOOL_CALL',
 ] as const;
 
 /**
@@ -21,6 +22,9 @@ export const LLAMA_ERROR_CODES = [
  * - `INVALID_GRAMMAR`: a GBNF grammar (or a JSON schema's) that llama.cpp cannot use;
  * - `INVALID_JSON_SCHEMA`: a JSON schema (or a keyword of it) that cannot become a grammar;
  * - `INVALID_JSON_OUTPUT`: output that does not parse or validate (e.g. cut off by maxTokens);
+ * - `INVALID_CHAT_TEMPLATE`: a chat template that does not parse or fails as it renders;
+ * - `INVALID_TOOL_CALL`: a tool call of a tool that was not offered, or with arguments that do not
+ *   parse or match the tool's parameters;
  * - `VOCAB_ONLY`: generation on a model loaded with `vocabOnly`;
  * - `DISPOSED`: a call after (or during) `dispose()`; `BUSY`: raw-API misuse (one operation per context);
  * - `ABORTED`: an AbortSignal fired; `NATIVE_ERROR`: an unexpected failure inside llama.cpp.

@@ -2,7 +2,10 @@
 export {
   LlamaModel,
   type ChatOptions,
+  type ChatResult,
+  type JsonChatResult,
   type DetokenizeOptions,
+  type FormatChatModelOptions,
   type LoadOptions,
   type LoraAdapter,
   type ModelInfo,
@@ -28,6 +31,7 @@ export type {
 } from './generation/result.js';
 export { TokenStream } from './generation/stream.js';
 export { formatChat, type ChatMessage, type FormatChatOptions } from './generation/chat.js';
+export type { ChatTool, ToolCall, ToolChoice } from './generation/chat-layer.js';
 export { jsonSchemaToGrammar, type JsonSchema } from './generation/json-schema.js';
 export type { FromJsonSchema } from './generation/schema-type.js';
 export { buildInfo, listDevices, supportsGpuOffload, type BuildInfo, type Device } from './system.js';

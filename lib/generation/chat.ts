@@ -8,8 +8,16 @@ import { LlamaError } from '../errors.js';
 
 /** One message of a conversation. */
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant' | (string & {});
+  role: 'system' | 'user' | 'assistant' | 'tool' | (string & {});
   content: string;
+  /** An assistant's thought, for templates that show earlier thoughts again. */
+  reasoning?: string;
+  /** The tools an assistant message called. */
+  toolCalls?: ReadonlyArray<{ id: string; name: string; arguments: Record<string, unknown> }>;
+  /** A tool message: the id of the call it answers … */
+  toolCallId?: string;
+  /** … and the tool's name. */
+  name?: string;
 }
 
 /**
@@ -40,7 +48,35 @@ export function checkMessages(messages: unknown): ChatMessage[] {
     ) {
       throw new LlamaError('INVALID_ARGUMENT', `messages[${i}] must be { role: string, content: string }`);
     }
-    return { role: message.role, content: message.content };
+    const checked: ChatMessage = { role: message.role, content: message.content };
+    for (const key of ['reasoning', 'toolCallId', 'name'] as const) {
+      const value: unknown = message[key];
+      if (value === undefined) continue;
+      if (typeof value !== 'string') throw new LlamaError('INVALID_ARGUMENT', `messages[${i}].${key} must be a string`);
+      checked[key] = value;
+    }
+    if (message.toolCalls !== undefined) {
+      const calls: unknown = message.toolCalls;
+      if (
+        !Array.isArray(calls) ||
+        !calls.every(
+          (call: unknown) =>
+            call !== null &&
+            typeof call === 'object' &&
+            typeof (call as { id?: unknown }).id === 'string' &&
+            typeof (call as { name?: unknown }).name === 'string' &&
+            (call as { arguments?: unknown }).arguments !== null &&
+            typeof (call as { arguments?: unknown }).arguments === 'object',
+        )
+      ) {
+        throw new LlamaError(
+          'INVALID_ARGUMENT',
+          `messages[${i}].toolCalls must be an array of { id, name, arguments }`,
+        );
+      }
+      checked.toolCalls = calls as ChatMessage['toolCalls'];
+    }
+    return checked;
   });
 }
 

@@ -60,3 +60,9 @@ export function parseJsonOutput<T>(text: string, schema: JsonSchema, stopReason:
   }
   return value as T;
 }
+
+/** Why `value` does not match `schema`, or undefined when it does. */
+export function checkJsonValue(value: unknown, schema: JsonSchema): string | undefined {
+  const validate = validator(schema);
+  return validate(value) ? undefined : (ajv?.errorsText(validate.errors) ?? 'invalid');
+}

@@ -5,9 +5,9 @@ import type { GenerateResult, TokenChunk } from './result.js';
  * The chunks of one generation, in order, as they are produced; `result` settles when it ends.
  * Leaving a `for await` loop early (break, return, throw) stops the generation.
  */
-export class TokenStream implements AsyncIterable<TokenChunk> {
+export class TokenStream<R = GenerateResult> implements AsyncIterable<TokenChunk> {
   /** The whole generation: settles after the last chunk. */
-  readonly result: Promise<GenerateResult>;
+  readonly result: Promise<R>;
   readonly #buffer: TokenChunk[] = [];
   #waiting: (() => void) | undefined;
   #ended = false;
@@ -16,7 +16,7 @@ export class TokenStream implements AsyncIterable<TokenChunk> {
   readonly #stop: () => void;
 
   /** @internal Built by LlamaModel.stream(). */
-  constructor(start: (push: (chunk: TokenChunk) => void) => Promise<GenerateResult>, stop: () => void) {
+  constructor(start: (push: (chunk: TokenChunk) => void) => Promise<R>, stop: () => void) {
     this.#stop = stop;
     this.result = start((chunk) => {
       this.#buffer.push(chunk);

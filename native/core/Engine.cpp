@@ -564,13 +564,20 @@ llama_token Engine::Emit(Slot & slot, int32_t index, llama_token drafted) {
     const ModelState & model = *context_.model;
     std::string error;
     Utf8Guard utf8;
-    if (request.grammar != nullptr) {
+    // A lazy grammar leaves free text before its trigger as the model writes it.
+    if (request.grammar != nullptr && !request.sampling.grammar_lazy) {
         utf8.pieces = &model.Pieces();
         utf8.pending = slot.text.substr(CompleteUtf8Prefix(slot.text));
     }
-    const llama_token token =
-        SampleToken(request.chain, context_.ctx, slot.batch_index, model.n_vocab, scratch_, error, request.grammar,
-                    request.sampling.PureGreedy() ? &request.sampling : nullptr, &utf8);
+    llama_token token = LLAMA_TOKEN_NULL;
+    try {
+        token = SampleToken(request.chain, context_.ctx, slot.batch_index, model.n_vocab, scratch_, error,
+                            request.grammar, request.sampling.PureGreedy() ? &request.sampling : nullptr,
+                            request.sampling.grammar_lazy ? nullptr : &utf8);
+    } catch (const std::exception & e) {
+        // llama.cpp's grammar found the text it was triggered on impossible to continue.
+        error = std::string("the grammar could not go on: ") + e.what();
+    }
     if (token == LLAMA_TOKEN_NULL) {
         NativeFailure failure{ ErrorCode::SamplerFailed, error };
         Finish(slot, StopReason::Abort, &failure);
@@ -589,7 +596,9 @@ llama_token Engine::Emit(Slot & slot, int32_t index, llama_token drafted) {
                                                 token, request.logprobs, model.vocab, request.special));
     }
     const size_t before = slot.text.size();
-    if (!AppendPiece(model.vocab, token, request.special, slot.text)) {
+    const bool special =
+        request.special || std::binary_search(request.preserved.begin(), request.preserved.end(), token);
+    if (!AppendPiece(model.vocab, token, special, slot.text)) {
         NativeFailure failure{ ErrorCode::NativeError, "llama.cpp could not render token " + std::to_string(token) };
         Finish(slot, StopReason::Abort, &failure);
         return LLAMA_TOKEN_NULL;

@@ -51,6 +51,9 @@ struct GenerationRequest {
 
     int32_t max_tokens = INT32_MAX;
     bool special = false;
+    /** Special tokens whose text the output keeps even without `special` (sorted): a chat
+     *  format's markers, which its parser reads. */
+    std::vector<llama_token> preserved;
     /** Report each token's log-probability and this many alternatives; -1: none (costs nothing). */
     int32_t logprobs = -1;
     /** End-of-generation tokens are never sampled. */

@@ -22,6 +22,7 @@
     X(Unsupported, "UNSUPPORTED")                   \
     X(InvalidLora, "INVALID_LORA")                  \
     X(InvalidDraftModel, "INVALID_DRAFT_MODEL")     \
+    X(InvalidChatTemplate, "INVALID_CHAT_TEMPLATE") \
     X(NativeError, "NATIVE_ERROR")
 
 namespace llama_napi {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "chat.h"
 #include "core/ContextState.h"
 #include "core/Stats.h"
 #include "core/TokenText.h"
@@ -38,6 +39,31 @@ int32_t ModelState::AddLora(llama_adapter_lora * adapter) {
 llama_adapter_lora * ModelState::Lora(int64_t id) const {
     std::lock_guard<std::mutex> lock(lora_mutex_);
     return id >= 0 && id < static_cast<int64_t>(loras_.size()) ? loras_[static_cast<size_t>(id)] : nullptr;
+}
+
+std::shared_ptr<common_chat_templates> ModelState::ChatTemplates(const std::string & source) {
+    constexpr size_t kKept = 8;
+    std::lock_guard<std::mutex> lock(chat_mutex_);
+    for (size_t i = 0; i < chat_templates_.size(); ++i) {
+        if (chat_templates_[i].first == source) {
+            std::shared_ptr<common_chat_templates> found = chat_templates_[i].second;
+            std::rotate(chat_templates_.begin() + static_cast<std::ptrdiff_t>(i),
+                        chat_templates_.begin() + static_cast<std::ptrdiff_t>(i) + 1, chat_templates_.end());
+            return found;
+        }
+    }
+    // common_chat_templates_init rethrows a parse error as a bare std::exception (its message
+    // lost): parse the template once here first, for the message.
+    const char * own = source.empty() ? llama_model_chat_template(model, nullptr) : nullptr;
+    const std::string text = source.empty() ? std::string(own == nullptr ? "" : own) : source;
+    if (!text.empty() && text != "chatml") {
+        common_chat_template probe(text, "", "");
+    }
+    std::shared_ptr<common_chat_templates> made(common_chat_templates_init(model, source).release(),
+                                                common_chat_templates_deleter());
+    if (chat_templates_.size() >= kKept) chat_templates_.erase(chat_templates_.begin());
+    chat_templates_.emplace_back(source, made);
+    return made;
 }
 
 void ModelState::MarkDisposed() {

@@ -12,6 +12,8 @@
 
 #include "llama.h"
 
+struct common_chat_templates;
+
 namespace llama_napi {
 
 struct ContextState;
@@ -47,11 +49,21 @@ struct ModelState {
     /** The adapter with that id, or nullptr. Any thread. */
     llama_adapter_lora * Lora(int64_t id) const;
 
+    /** llama.cpp's chat templates (common/chat) for Jinja `source`, or the model's own when it is
+     *  empty: parsed on first use and kept (the last few). Throws what llama.cpp throws for a
+     *  template it cannot parse. Any thread; renders under ChatLock(). */
+    std::shared_ptr<common_chat_templates> ChatTemplates(const std::string & source);
+    /** Held while a template renders or a parser runs on this model's templates. */
+    std::mutex & ChatLock() { return chat_render_mutex_; }
+
    private:
     mutable std::once_flag pieces_once_;
     mutable std::vector<std::string> pieces_;
     mutable std::mutex lora_mutex_;
     std::vector<llama_adapter_lora *> loras_;
+    std::mutex chat_mutex_;
+    std::mutex chat_render_mutex_;
+    std::vector<std::pair<std::string, std::shared_ptr<common_chat_templates>>> chat_templates_;
 };
 
 /** Adds `state` to a list of weak references, dropping the expired ones so they do not pile up. */

@@ -106,12 +106,38 @@ llama_sampler * BuildSamplerChain(const SamplingParams & params, const ModelStat
     // The grammar, on the whole vocabulary: the samplers after it only ever see tokens it allows
     // (a token it forbids would make llama.cpp abort when accepted).
     LogCapture log;
-    llama_sampler * grammar =
-        llama_sampler_init_grammar(model.vocab, params.grammar.c_str(), params.grammar_root.c_str());
+    llama_sampler * grammar = nullptr;
+    if (params.grammar_lazy) {
+        std::vector<const char *> patterns;
+        for (const std::string & pattern : params.grammar_trigger_patterns) patterns.push_back(pattern.c_str());
+        try {
+            grammar = llama_sampler_init_grammar_lazy_patterns(
+                model.vocab, params.grammar.c_str(), params.grammar_root.c_str(), patterns.data(), patterns.size(),
+                params.grammar_trigger_tokens.data(), params.grammar_trigger_tokens.size());
+        } catch (const std::exception & e) {
+            // std::regex rejects a trigger pattern.
+            llama_sampler_free(samplers);
+            failure = { ErrorCode::InvalidGrammar, std::string("a grammar trigger pattern is invalid: ") + e.what() };
+            return nullptr;
+        }
+    } else {
+        grammar = llama_sampler_init_grammar(model.vocab, params.grammar.c_str(), params.grammar_root.c_str());
+    }
     if (grammar == nullptr) {
         llama_sampler_free(samplers);
         failure = { ErrorCode::InvalidGrammar, log.Describe("llama.cpp rejected the grammar") };
         return nullptr;
+    }
+    for (llama_token token : params.grammar_prefill) {
+        // What the prompt already holds; a token the grammar forbids would make llama.cpp abort.
+        if (!GrammarAllows(grammar, token)) {
+            llama_sampler_free(grammar);
+            llama_sampler_free(samplers);
+            failure = { ErrorCode::InvalidGrammar,
+                        "the grammar does not accept the text the prompt opens the answer with" };
+            return nullptr;
+        }
+        llama_sampler_accept(grammar, token);
     }
     if (grammar_out != nullptr) {
         *grammar_out = grammar;

@@ -68,6 +68,15 @@ struct SamplingParams {
     /** GBNF; empty: unconstrained. */
     std::string grammar;
     std::string grammar_root = "root";
+    /** A lazy grammar constrains nothing until a trigger: a token of `grammar_trigger_tokens`, or
+     *  text matching one of `grammar_trigger_patterns` (regular expressions; llama.cpp's lazy
+     *  grammar sampler). */
+    bool grammar_lazy = false;
+    std::vector<std::string> grammar_trigger_patterns;
+    std::vector<llama_token> grammar_trigger_tokens;
+    /** Tokens the grammar accepts before the first generated one (text the prompt already holds,
+     *  such as a chat template's opening of the answer). */
+    std::vector<llama_token> grammar_prefill;
 
     /** Whether the repetition penalties change anything. */
     bool HasPenalties() const {

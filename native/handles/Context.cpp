@@ -1,6 +1,8 @@
 // Context handle: raw operations under a lease, and generation through the engine (see Context.h).
 #include "handles/Context.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <string>
 
@@ -121,6 +123,10 @@ Napi::Value Context::Generate(const Napi::CallbackInfo & info) {
         }
         request->max_tokens = static_cast<int32_t>(ReadInteger(env, options, limits::kMaxTokens, INT32_MAX));
         request->special = ReadBool(env, options, "special", false);
+        if (!options.Get("preservedTokens").IsUndefined()) {
+            request->preserved = ReadTokens(env, options.Get("preservedTokens"), *state->model, "preservedTokens");
+            std::sort(request->preserved.begin(), request->preserved.end());
+        }
         request->ignore_eos = ReadBool(env, options, "ignoreEos", false);
         Napi::Value lora = options.Get("lora");
         if (!lora.IsUndefined()) {

@@ -58,6 +58,8 @@ Napi::Function Model::Define(Napi::Env env) {
                            InstanceMethod<&Model::CreateContext>("createContext"),
                            InstanceMethod<&Model::GrammarMatch>("grammarMatch"),
                            InstanceMethod<&Model::LoadLora>("loadLora"),
+                           InstanceMethod<&Model::ApplyChat>("applyChat"),
+                           InstanceMethod<&Model::ParseChat>("parseChat"),
                            InstanceMethod<&Model::Dispose>("dispose"),
                            InstanceAccessor<&Model::Disposed>("disposed"),
                        });
@@ -211,6 +213,29 @@ Napi::Value Model::CreateContext(const Napi::CallbackInfo & info) {
             }
         }
         return StartCreateContext(env, std::move(state), params, std::move(speculative), &Context::Wrap);
+    });
+}
+
+Napi::Value Model::ApplyChat(const Napi::CallbackInfo & info) {
+    return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+        Napi::Env env = info.Env();
+        std::shared_ptr<ModelState> state = LiveOrThrow(env);
+        if (!info[0].IsString()) {
+            Throw(env, ErrorCode::InvalidArgument, "request must be a string (JSON)");
+        }
+        return StartApplyChat(env, std::move(state), info[0].As<Napi::String>().Utf8Value());
+    });
+}
+
+Napi::Value Model::ParseChat(const Napi::CallbackInfo & info) {
+    return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+        Napi::Env env = info.Env();
+        std::shared_ptr<ModelState> state = LiveOrThrow(env);
+        if (!info[0].IsString() || !info[1].IsString()) {
+            Throw(env, ErrorCode::InvalidArgument, "parseChat takes the text and its options (JSON)");
+        }
+        return StartParseChat(env, std::move(state), info[0].As<Napi::String>().Utf8Value(),
+                              info[1].As<Napi::String>().Utf8Value());
     });
 }
 

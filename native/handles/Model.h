@@ -37,6 +37,8 @@ class Model : public Handle<Model, ModelState> {
     Napi::Value CreateContext(const Napi::CallbackInfo & info);
     Napi::Value GrammarMatch(const Napi::CallbackInfo & info);
     Napi::Value LoadLora(const Napi::CallbackInfo & info);
+    Napi::Value ApplyChat(const Napi::CallbackInfo & info);
+    Napi::Value ParseChat(const Napi::CallbackInfo & info);
     Napi::Value Dispose(const Napi::CallbackInfo & info);
     Napi::Value Disposed(const Napi::CallbackInfo & info);
 };

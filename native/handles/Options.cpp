@@ -128,6 +128,23 @@ SamplingParams ReadSamplingParams(Napi::Env env, Napi::Object options, const Mod
         }
         params.grammar_root = root.As<Napi::String>().Utf8Value();
     }
+    params.grammar_lazy = ReadBool(env, options, "grammarLazy", false);
+    if (!options.Get("grammarTriggerPatterns").IsUndefined()) {
+        params.grammar_trigger_patterns = ReadStrings(env, options, "grammarTriggerPatterns");
+    }
+    if (!options.Get("grammarTriggerTokens").IsUndefined()) {
+        params.grammar_trigger_tokens =
+            ReadTokens(env, options.Get("grammarTriggerTokens"), model, "grammarTriggerTokens");
+    }
+    if (!options.Get("grammarPrefill").IsUndefined()) {
+        params.grammar_prefill = ReadTokens(env, options.Get("grammarPrefill"), model, "grammarPrefill");
+    }
+    if (params.grammar.empty() && (params.grammar_lazy || !params.grammar_prefill.empty())) {
+        Throw(env, ErrorCode::InvalidArgument, "grammarLazy and grammarPrefill need a grammar");
+    }
+    if (params.grammar_lazy && params.grammar_trigger_patterns.empty() && params.grammar_trigger_tokens.empty()) {
+        Throw(env, ErrorCode::InvalidArgument, "a lazy grammar needs grammarTriggerPatterns or grammarTriggerTokens");
+    }
 
     Napi::Value bias = options.Get("logitBias");
     if (!bias.IsUndefined()) {

@@ -14,6 +14,9 @@
 #include "ggml.h"
 #include "llama.h"
 
+// common/log.h, declared here: its name clashes with runtime/Log.h on case-insensitive file systems.
+void common_log_set_verbosity_thold(int verbosity);
+
 namespace llama_napi {
 
 namespace {
@@ -126,6 +129,10 @@ void InstallLogger() {
         else if (std::strcmp(level, "debug") == 0) g_threshold = kDebug;
     }
     llama_log_set(OnLog, nullptr);
+    // llama.cpp's common library (chat templates, sampling, speculative decoding) logs through a
+    // writer of its own, straight to the process's stdout and stderr, past setLogger. Its problems
+    // reach callers as typed errors; its notes would only clutter a terminal.
+    common_log_set_verbosity_thold(-1);
 }
 
 void SetLogLevel(int rank) { g_threshold.store(rank); }

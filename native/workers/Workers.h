@@ -50,6 +50,12 @@ Napi::Promise StartTokenToPiece(Napi::Env env, std::shared_ptr<ModelState> model
 /** Feeds `tokens` to llama.cpp's grammar engine; resolves with { accepted, complete }. */
 Napi::Promise StartGrammarMatch(Napi::Env env, std::shared_ptr<ModelState> model, std::string grammar, std::string root,
                                 std::vector<llama_token> tokens);
+/** Formats a conversation with llama.cpp's chat layer; `request` and the result are JSON text
+ *  (workers/ChatWorkers.cpp). */
+Napi::Promise StartApplyChat(Napi::Env env, std::shared_ptr<ModelState> model, std::string request);
+/** Parses generated text with the parser applyChat returned; resolves with JSON text
+ *  { content, reasoning, toolCalls: [{ name, arguments, id }], error? }. */
+Napi::Promise StartParseChat(Napi::Env env, std::shared_ptr<ModelState> model, std::string text, std::string options);
 /** Loads a LoRA adapter for `model`; resolves with its id (ModelState::AddLora). */
 Napi::Promise StartLoadLora(Napi::Env env, std::shared_ptr<ModelState> model, std::string path);
 /** Creates a context (and, with `speculative` enabled, its drafter); resolves with wrap(state), the

@@ -43,16 +43,16 @@ describe('LlamaModel.chat', () => {
     { role: 'user', content: 'Name a color.' },
   ];
 
-  test("the model's own template (from its GGUF metadata) formats the conversation", () => {
+  test("the model's own template (from its GGUF metadata) formats the conversation", async () => {
     expect(model.info.chatTemplate).toBe(CHATML_TEMPLATE);
-    expect(model.formatChat(messages)).toBe(
+    expect(await model.formatChat(messages)).toBe(
       '<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nName a color.<|im_end|>\n' +
         '<|im_start|>assistant\n',
     );
   });
 
   test('chat() generates exactly what generate() does on the formatted prompt', async () => {
-    const expected = await model.generate(model.formatChat(messages), { temperature: 0, maxTokens: 16 });
+    const expected = await model.generate(await model.formatChat(messages), { temperature: 0, maxTokens: 16 });
     const answer = await model.chat(messages, { temperature: 0, maxTokens: 16 });
     expect(answer.tokens).toEqual(expected.tokens);
     expect(answer.text).toBe(expected.text);
@@ -75,8 +75,8 @@ describe('LlamaModel.chat', () => {
     expect(['red', 'green', 'blue']).toContain((answer.json as { color: string }).color);
   });
 
-  test("a template name or text can be given instead of the model's", () => {
-    expect(model.formatChat(messages, { template: 'llama3' })).toMatch(
+  test("a template name or text can be given instead of the model's", async () => {
+    expect(await model.formatChat(messages, { template: 'llama3' })).toMatch(
       /^<\|start_header_id\|>system<\|end_header_id\|>\n\nYou are terse\.<\|eot_id\|>/,
     );
   });
@@ -84,13 +84,18 @@ describe('LlamaModel.chat', () => {
   test('bad conversations and templates are typed errors', async () => {
     await expect(model.chat([] as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     await expect(model.chat([{ role: 'user' }] as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    expect(() => model.formatChat(messages, { template: '{% for %}' })).toThrow(
-      expect.objectContaining({ code: 'INVALID_OPTION' }),
-    );
+    await expect(model.formatChat(messages, { template: '{% for %}' })).rejects.toMatchObject({
+      code: 'INVALID_CHAT_TEMPLATE',
+      message: expect.stringMatching(/does not parse/),
+    });
+    await expect(model.formatChat(messages, { template: 'no-such-name' })).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+    });
     await using plain = await LlamaModel.load(testModelPath('spmF32'), { contextSize: 64 });
-    expect(() => plain.formatChat(messages)).toThrow(
-      expect.objectContaining({ code: 'INVALID_OPTION', message: expect.stringMatching(/no chat template/) }),
-    );
-    expect(plain.formatChat(messages, { template: 'chatml' })).toBe(model.formatChat(messages));
+    await expect(plain.formatChat(messages)).rejects.toMatchObject({
+      code: 'INVALID_OPTION',
+      message: expect.stringMatching(/no chat template/),
+    });
+    expect(await plain.formatChat(messages, { template: 'chatml' })).toBe(await model.formatChat(messages));
   });
 });

@@ -61,6 +61,7 @@ describe('vendor/materialize.mjs', () => {
     expect(tracked.sort()).toEqual([
       'vendor/llama.cpp.pin.json',
       'vendor/materialize.mjs',
+      'vendor/patches/jinja-render-budget.patch',
       'vendor/patches/plamo2-ssm-state-offset.patch',
     ]);
   });
