@@ -21,6 +21,7 @@ import {
   formatSampling,
   isTemplateName,
   parseChat,
+  type ChatLayerRequest,
   type ChatTool,
   type ToolCall,
   type ToolChoice,
@@ -136,12 +137,15 @@ export interface ChatOptions extends GenerateOptions {
   templateVariables?: Record<string, unknown>;
 }
 
+/** The options of chat() that shape its prompt. */
+type ChatFormatting = Pick<
+  ChatOptions,
+  'template' | 'tools' | 'toolChoice' | 'parallelToolCalls' | 'thinking' | 'templateVariables'
+>;
+const CHAT_FORMAT_KEYS = ['template', 'tools', 'toolChoice', 'parallelToolCalls', 'thinking', 'templateVariables'];
+
 /** Options of {@link LlamaModel.formatChat}: chat()'s formatting options, and whether to open the answer. */
-export interface FormatChatModelOptions
-  extends Pick<
-    ChatOptions,
-    'template' | 'tools' | 'toolChoice' | 'parallelToolCalls' | 'thinking' | 'templateVariables'
-  > {
+export interface FormatChatModelOptions extends ChatFormatting {
   /** Add the opening of the assistant's turn (default true). */
   addGenerationPrompt?: boolean;
 }
@@ -573,39 +577,50 @@ export class LlamaModel {
     this.#assertLive();
     const checked = checkMessages(messages);
     const opts = optionsObject<FormatChatModelOptions>('options', options);
-    rejectUnknown('formatChat options', opts, [
-      'template',
-      'tools',
-      'toolChoice',
-      'parallelToolCalls',
-      'thinking',
-      'templateVariables',
-      'addGenerationPrompt',
-    ]);
+    const { addGenerationPrompt: givenAdd, ...formatting } = opts;
+    rejectUnknown('formatChat options', formatting, CHAT_FORMAT_KEYS);
+    const addGenerationPrompt = optionalBoolean('addGenerationPrompt', givenAdd) ?? true;
+    const { template, request } = this.#chatFormatting(checked, formatting, true);
+    if (request === undefined) return formatChat(template, checked, { engine: 'llama.cpp', addGenerationPrompt });
+    return (await this.#track(applyChat(this.#model, { ...request, addGenerationPrompt }))).prompt;
+  }
+
+  /**
+   * Checks chat()'s formatting options. A llama.cpp template name has no request (its built-in
+   * formatting takes plain text); a Jinja template gets the chat layer's request.
+   */
+  #chatFormatting(
+    messages: ChatMessage[],
+    opts: ChatFormatting,
+    thinkingDefault: boolean,
+  ): { template: string; tools: ChatTool[]; thinking: boolean; request?: ChatLayerRequest } {
     const template = this.#templateOf(opts.template);
     const tools = opts.tools === undefined ? [] : checkTools(opts.tools);
-    const addGenerationPrompt = optionalBoolean('addGenerationPrompt', opts.addGenerationPrompt) ?? true;
     const parallel = optionalBoolean('parallelToolCalls', opts.parallelToolCalls);
-    const thinking = optionalBoolean('thinking', opts.thinking) ?? true;
+    const thinking = optionalBoolean('thinking', opts.thinking) ?? thinkingDefault;
+    const { toolChoice, templateVariables } = opts;
+    if (
+      templateVariables !== undefined &&
+      (templateVariables === null || typeof templateVariables !== 'object' || Array.isArray(templateVariables))
+    ) {
+      throw new LlamaError('INVALID_OPTION', 'templateVariables must be an object');
+    }
     if (isTemplateName(template)) {
       if (tools.length > 0) {
         throw new LlamaError('INVALID_OPTION', `tools need a Jinja chat template ("${template}" is a llama.cpp name)`);
       }
-      return formatChat(template, checked, { engine: 'llama.cpp', addGenerationPrompt });
+      return { template, tools, thinking };
     }
-    const format = await this.#track(
-      applyChat(this.#model, {
-        ...(opts.template === undefined ? {} : { template }),
-        messages: checked,
-        tools: opts.toolChoice === 'none' ? [] : tools,
-        ...(opts.toolChoice === undefined || opts.toolChoice === 'none' ? {} : { toolChoice: opts.toolChoice }),
-        ...(parallel === undefined ? {} : { parallelToolCalls: parallel }),
-        thinking,
-        addGenerationPrompt,
-        ...(opts.templateVariables === undefined ? {} : { templateVariables: opts.templateVariables }),
-      }),
-    );
-    return format.prompt;
+    const request: ChatLayerRequest = {
+      ...(opts.template === undefined ? {} : { template }),
+      messages,
+      tools: toolChoice === 'none' ? [] : tools,
+      ...(toolChoice === undefined || toolChoice === 'none' ? {} : { toolChoice }),
+      ...(parallel === undefined ? {} : { parallelToolCalls: parallel }),
+      thinking,
+      ...(templateVariables === undefined ? {} : { templateVariables }),
+    };
+    return { template, tools, thinking, request };
   }
 
   /** The template a chat call formats with: the given one, else the model's. */
@@ -668,20 +683,12 @@ export class LlamaModel {
     this.#assertLive();
     const checked = checkMessages(messages);
     const opts = optionsObject<ChatOptions>('options', options);
-    const {
-      template: given,
-      tools: givenTools,
-      toolChoice,
-      parallelToolCalls,
-      thinking: givenThinking,
-      templateVariables,
-      ...generateOptions
-    } = opts;
-    const template = this.#templateOf(given);
-    const tools = givenTools === undefined ? [] : checkTools(givenTools);
-    const parallel = optionalBoolean('parallelToolCalls', parallelToolCalls);
+    const { toolChoice } = opts;
+    const generateOptions = Object.fromEntries(
+      Object.entries(opts).filter(([key]) => !CHAT_FORMAT_KEYS.includes(key)),
+    ) as GenerateOptions;
     const constrained = generateOptions.jsonSchema !== undefined || generateOptions.grammar !== undefined;
-    const thinking = optionalBoolean('thinking', givenThinking) ?? !constrained;
+    const { template, tools, thinking, request } = this.#chatFormatting(checked, opts, !constrained);
     if (constrained && thinking) {
       throw new LlamaError('INVALID_OPTION', 'jsonSchema and grammar apply from the first token: use thinking: false');
     }
@@ -691,21 +698,12 @@ export class LlamaModel {
         "jsonSchema and grammar cannot be combined with tools (unless toolChoice: 'none')",
       );
     }
-    if (
-      templateVariables !== undefined &&
-      (templateVariables === null || typeof templateVariables !== 'object' || Array.isArray(templateVariables))
-    ) {
-      throw new LlamaError('INVALID_OPTION', 'templateVariables must be an object');
-    }
     // Check the generation options before the template renders.
     parseGenerateOptions(generateOptions, this.info.vocabSize);
     const bos = this.#specialText.bos;
 
-    if (isTemplateName(template)) {
+    if (request === undefined) {
       // A llama.cpp template name: its built-in formatting, plain text in and out.
-      if (tools.length > 0) {
-        throw new LlamaError('INVALID_OPTION', `tools need a Jinja chat template ("${template}" is a llama.cpp name)`);
-      }
       const prompt = formatChat(template, checked, { engine: 'llama.cpp' });
       const prepared = this.#prepare(prompt, {
         parseSpecial: true,
@@ -715,17 +713,7 @@ export class LlamaModel {
       return { prepared, finish: async (result) => ({ ...result, toolCalls: [] }) };
     }
 
-    const format = await this.#track(
-      applyChat(this.#model, {
-        ...(given === undefined ? {} : { template }),
-        messages: checked,
-        tools: toolChoice === 'none' ? [] : tools,
-        ...(toolChoice === undefined || toolChoice === 'none' ? {} : { toolChoice }),
-        ...(parallel === undefined ? {} : { parallelToolCalls: parallel }),
-        thinking,
-        ...(templateVariables === undefined ? {} : { templateVariables }),
-      }),
-    );
+    const format = await this.#track(applyChat(this.#model, request));
     this.#assertLive();
     const prepared = this.#prepare(
       format.prompt,

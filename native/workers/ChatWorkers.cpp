@@ -54,6 +54,14 @@ struct TemplateBudget {
     TemplateBudget & operator=(const TemplateBudget &) = delete;
 };
 
+/** A template's failure as the caller sees it: stopped by its budget, or failed with `what`. */
+ChatError TemplateFailure(const std::exception & e, const std::string & what) {
+    if (dynamic_cast<const jinja::render_budget_exceeded *>(&e) != nullptr) {
+        return ChatError(ErrorCode::InvalidChatTemplate, std::string("the chat template was stopped: ") + e.what());
+    }
+    return ChatError(ErrorCode::InvalidChatTemplate, what + Describe(e));
+}
+
 /** The single token `text` is, or LLAMA_TOKEN_NULL. */
 llama_token SingleToken(const llama_vocab * vocab, const std::string & text) {
     std::vector<llama_token> ids = common_tokenize(vocab, text, false, true);
@@ -89,10 +97,8 @@ class ApplyChatWorker : public PromiseWorker {
         std::shared_ptr<common_chat_templates> templates;
         try {
             templates = model_->ChatTemplates(source);
-        } catch (const jinja::render_budget_exceeded & e) {
-            throw ChatError(ErrorCode::InvalidChatTemplate, std::string("the chat template was stopped: ") + e.what());
         } catch (const std::exception & e) {
-            throw ChatError(ErrorCode::InvalidChatTemplate, "the chat template does not parse: " + Describe(e));
+            throw TemplateFailure(e, "the chat template does not parse: ");
         }
 
         common_chat_templates_inputs inputs;
@@ -102,7 +108,6 @@ class ApplyChatWorker : public PromiseWorker {
                 inputs.tools = common_chat_tools_parse_oaicompat(common_json::parse(request.at("tools").dump()));
             }
             inputs.tool_choice = common_chat_tool_choice_parse_oaicompat(request.value("toolChoice", "auto"));
-            if (request.contains("grammar")) inputs.grammar = request.at("grammar").get<std::string>();
             if (request.contains("kwargs")) {
                 for (const auto & [key, value] : request.at("kwargs").items()) {
                     inputs.chat_template_kwargs[key] = value.dump();
@@ -114,11 +119,11 @@ class ApplyChatWorker : public PromiseWorker {
         inputs.use_jinja = true;
         inputs.add_generation_prompt = request.value("addGenerationPrompt", true);
         inputs.enable_thinking = request.value("enableThinking", true);
-        inputs.reasoning_format =
-            request.value("reasoning", true) ? COMMON_REASONING_FORMAT_AUTO : COMMON_REASONING_FORMAT_NONE;
+        inputs.reasoning_format = COMMON_REASONING_FORMAT_AUTO;  // a thought is parsed apart
 
         common_chat_params params;
         bool plain = false;
+        Json caps_json = Json::object();
         {
             std::lock_guard<std::mutex> lock(model_->ChatLock());
             const std::map<std::string, bool> caps = common_chat_templates_get_caps(templates.get());
@@ -129,13 +134,10 @@ class ApplyChatWorker : public PromiseWorker {
             inputs.parallel_tool_calls = request.value("parallelToolCalls", cap("supports_parallel_tool_calls"));
             try {
                 params = common_chat_templates_apply(templates.get(), inputs);
-            } catch (const jinja::render_budget_exceeded & e) {
-                throw ChatError(ErrorCode::InvalidChatTemplate,
-                                std::string("the chat template was stopped: ") + e.what());
             } catch (const std::invalid_argument & e) {
                 // A template llama.cpp's parser generator cannot analyze still formats plain
                 // conversations, as it renders: its text is the answer.
-                if (!inputs.tools.empty() || !inputs.grammar.empty()) {
+                if (!inputs.tools.empty()) {
                     throw ChatError(ErrorCode::InvalidChatTemplate,
                                     "llama.cpp cannot use tools with this chat template: " + Describe(e));
                 }
@@ -143,23 +145,18 @@ class ApplyChatWorker : public PromiseWorker {
                 plain = true;
                 try {
                     params = common_chat_templates_apply(templates.get(), inputs);
-                } catch (const jinja::render_budget_exceeded & again) {
-                    throw ChatError(ErrorCode::InvalidChatTemplate,
-                                    std::string("the chat template was stopped: ") + again.what());
                 } catch (const std::exception & again) {
-                    throw ChatError(ErrorCode::InvalidChatTemplate, "the chat template failed: " + Describe(again));
+                    throw TemplateFailure(again, "the chat template failed: ");
                 }
             } catch (const std::exception & e) {
-                throw ChatError(ErrorCode::InvalidChatTemplate, "the chat template failed: " + Describe(e));
+                throw TemplateFailure(e, "the chat template failed: ");
             }
-            Json caps_json = Json::object();
             for (const auto & [name, value] : caps) caps_json[name] = value;
-            result_caps_ = std::move(caps_json);
         }
-        return Summarize(params, plain);
+        return Summarize(params, plain, std::move(caps_json));
     }
 
-    Json Summarize(const common_chat_params & params, bool plain) {
+    Json Summarize(const common_chat_params & params, bool plain, Json caps) {
         const llama_vocab * vocab = model_->vocab;
         Json out;
         out["prompt"] = params.prompt;
@@ -174,7 +171,7 @@ class ApplyChatWorker : public PromiseWorker {
         out["thinkingStartTag"] = params.thinking_start_tag;
         out["thinkingEndTags"] = params.thinking_end_tags;
         out["additionalStops"] = params.additional_stops;
-        out["caps"] = result_caps_;
+        out["caps"] = std::move(caps);
 
         // The tokens the parser must see as text (llama-server's preserved_tokens).
         std::set<llama_token> preserved;
@@ -239,7 +236,6 @@ class ApplyChatWorker : public PromiseWorker {
     std::shared_ptr<ModelState> model_;
     std::string request_;
     std::string result_;
-    Json result_caps_;
 };
 
 class ParseChatWorker : public PromiseWorker {
@@ -262,8 +258,7 @@ class ParseChatWorker : public PromiseWorker {
                 throw std::invalid_argument("unknown chat format");
             }
             params.generation_prompt = options.value("generationPrompt", std::string());
-            params.reasoning_format =
-                options.value("reasoning", true) ? COMMON_REASONING_FORMAT_AUTO : COMMON_REASONING_FORMAT_NONE;
+            params.reasoning_format = COMMON_REASONING_FORMAT_AUTO;
             params.parse_tool_calls = options.value("parseToolCalls", true);
             partial = options.value("partial", false);
             const std::string parser = options.value("parser", std::string());
