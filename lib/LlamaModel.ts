@@ -12,6 +12,7 @@ import {
   type NativeSamplingParams,
   type StopReason,
 } from './binding.js';
+import { ChatSession, type ChatSessionOptions, type SessionHost } from './ChatSession.js';
 import { LlamaError, fromNative, invalidOption } from './errors.js';
 import { checkModelFile } from './gguf/check-file.js';
 import { checkMessages, formatChat, type ChatMessage } from './generation/chat.js';
@@ -27,6 +28,7 @@ import {
   type ToolChoice,
 } from './generation/chat-layer.js';
 import { parseJsonOutput } from './generation/json-output.js';
+import { fileSha256 } from './generation/session-file.js';
 import type { JsonSchema } from './generation/json-schema.js';
 import type { FromJsonSchema } from './generation/schema-type.js';
 import { parseGenerateOptions, type GenerateOptions } from './generation/generate-options.js';
@@ -292,6 +294,10 @@ export class LlamaModel {
   /** The context for embed(), made on first use; calls run one after another on it. */
   #embedding: Promise<NativeContext> | undefined;
   #embedQueue: Promise<unknown> = Promise.resolve();
+  /** Chat sessions' sequence owner ids. */
+  #nextAffinity = 1;
+  #fileHash: Promise<{ sha256: string; size: number }> | undefined;
+  #host: SessionHost | undefined;
 
   private constructor(
     path: string,
@@ -676,10 +682,143 @@ export class LlamaModel {
   async #chatPlan(
     messages: readonly ChatMessage[],
     options: ChatOptions,
+    affinity = 0,
   ): Promise<{
     prepared: PreparedGeneration;
     finish: (result: GenerateResult) => Promise<ChatResult>;
   }> {
+    const { checked, opts, generateOptions, constrained, template, tools, request } = this.#chatCheck(
+      messages,
+      options,
+    );
+    const { toolChoice } = opts;
+    // Check the generation options before the template renders.
+    parseGenerateOptions(generateOptions, this.info.vocabSize);
+    const bos = this.#specialText.bos;
+
+    if (request === undefined) {
+      // A llama.cpp template name: its built-in formatting, plain text in and out.
+      const prompt = formatChat(template, checked, { engine: 'llama.cpp' });
+      const prepared = this.#prepare(
+        prompt,
+        { parseSpecial: true, addSpecial: !(bos !== '' && prompt.startsWith(bos)), ...generateOptions },
+        undefined,
+        affinity,
+      );
+      return { prepared, finish: async (result) => ({ ...result, toolCalls: [] }) };
+    }
+
+    const format = await this.#track(applyChat(this.#model, request));
+    this.#assertLive();
+    const prepared = this.#prepare(
+      format.prompt,
+      { parseSpecial: true, addSpecial: !(bos !== '' && format.prompt.startsWith(bos)), ...generateOptions },
+      {
+        sampling: formatSampling(format, toolChoice === 'required' || typeof toolChoice === 'object'),
+        preservedTokens: format.preservedTokens,
+        stop: format.additionalStops,
+      },
+      affinity,
+    );
+    const offered = toolChoice === 'none' ? [] : tools;
+    const finish = async (result: GenerateResult): Promise<ChatResult> => {
+      // Constrained output is the answer itself, as its grammar wrote it.
+      if (constrained || format.plain) return { ...result, toolCalls: [] };
+      const complete = result.stopReason === 'eog' || result.stopReason === 'stop';
+      const parsed = await this.#track(parseChat(this.#model, result.text, format, complete ? offered : [], !complete));
+      const answer: ChatResult = { ...result, text: parsed.content, toolCalls: parsed.toolCalls };
+      if (parsed.reasoning !== '') answer.reasoning = parsed.reasoning;
+      if (parsed.toolCalls.length > 0) answer.stopReason = 'toolCalls';
+      return answer;
+    };
+    return { prepared, finish };
+  }
+
+  /**
+   * A conversation that keeps its memory between turns (see {@link ChatSession}): `system`, the
+   * session's `template` and `tools` (with handlers the session runs), and defaults of every turn
+   * (any chat() option).
+   */
+  createChatSession(options: ChatSessionOptions = {}): ChatSession {
+    this.#assertLive();
+    if (this.#context === null)
+      throw new LlamaError('VOCAB_ONLY', 'the model was loaded with vocabOnly: it cannot chat');
+    return ChatSession.create(this.#sessionHost(), options);
+  }
+
+  /**
+   * Restores a session {@link ChatSession.save} wrote (in this process or another) with this model
+   * file: its conversation, and its sequence's memory, so the next turn decodes only what it adds.
+   * `options` override those it was saved with (pass `tools` again to run their handlers). A file of
+   * another model or other LoRA adapters, a damaged or cut-short file, or one of a newer format is
+   * `INVALID_SESSION_FILE`.
+   */
+  async loadChatSession(path: string, options: ChatSessionOptions = {}): Promise<ChatSession> {
+    this.#assertLive();
+    if (typeof path !== 'string' || path === '')
+      throw new LlamaError('INVALID_ARGUMENT', 'path must be a non-empty string');
+    if (this.#context === null)
+      throw new LlamaError('VOCAB_ONLY', 'the model was loaded with vocabOnly: it cannot chat');
+    return this.#track(ChatSession.restore(this.#sessionHost(), resolve(path), options));
+  }
+
+  #sessionHost(): SessionHost {
+    const context = this.#context!;
+    this.#host ??= {
+      affinity: () => this.#nextAffinity++,
+      check: (options, tools) => {
+        const opts = { ...options, ...(tools.length > 0 ? { tools } : {}) } as ChatOptions;
+        const { generateOptions } = this.#chatCheck([{ role: 'user', content: '' }], opts);
+        parseGenerateOptions(generateOptions, this.info.vocabSize);
+      },
+      chat: (messages, options, affinity, onChunk) => {
+        let abort: (() => void) | undefined;
+        let stopped = false;
+        const result = (async () => {
+          const plan = await this.#chatPlan(messages, options, affinity);
+          abort = plan.prepared.abort;
+          if (stopped) abort();
+          return plan.finish(await plan.prepared.run(onChunk));
+        })();
+        return {
+          result,
+          abort: () => {
+            stopped = true;
+            abort?.();
+          },
+        };
+      },
+      saveSequence: (affinity) => {
+        this.#assertLive();
+        return this.#track(native(context.saveSequence(affinity)));
+      },
+      loadSequence: async (affinity, tokens, state, draftState) => {
+        this.#assertLive();
+        await this.#track(
+          native(
+            context.loadSequence(affinity, {
+              tokens,
+              state,
+              draftState,
+              ...(this.#lora.length > 0 ? { lora: this.#lora } : {}),
+            }),
+          ),
+        );
+      },
+      release: (affinity) => context.releaseSequence(affinity),
+      fileHash: () => {
+        this.#fileHash ??= fileSha256(this.path);
+        this.#fileHash.catch(() => (this.#fileHash = undefined));
+        return this.#fileHash;
+      },
+      lora: () => this.info.lora.map(({ path, scale }) => ({ path, scale })),
+      assertLive: () => this.#assertLive(),
+    };
+    return this.#host;
+  }
+
+  /** Checks chat()'s arguments (but the generation options) and splits its options. */
+  #chatCheck(messages: readonly ChatMessage[], options: ChatOptions) {
     this.#assertLive();
     const checked = checkMessages(messages);
     const opts = optionsObject<ChatOptions>('options', options);
@@ -698,48 +837,11 @@ export class LlamaModel {
         "jsonSchema and grammar cannot be combined with tools (unless toolChoice: 'none')",
       );
     }
-    // Check the generation options before the template renders.
-    parseGenerateOptions(generateOptions, this.info.vocabSize);
-    const bos = this.#specialText.bos;
-
-    if (request === undefined) {
-      // A llama.cpp template name: its built-in formatting, plain text in and out.
-      const prompt = formatChat(template, checked, { engine: 'llama.cpp' });
-      const prepared = this.#prepare(prompt, {
-        parseSpecial: true,
-        addSpecial: !(bos !== '' && prompt.startsWith(bos)),
-        ...generateOptions,
-      });
-      return { prepared, finish: async (result) => ({ ...result, toolCalls: [] }) };
-    }
-
-    const format = await this.#track(applyChat(this.#model, request));
-    this.#assertLive();
-    const prepared = this.#prepare(
-      format.prompt,
-      { parseSpecial: true, addSpecial: !(bos !== '' && format.prompt.startsWith(bos)), ...generateOptions },
-      {
-        sampling: formatSampling(format, toolChoice === 'required' || typeof toolChoice === 'object'),
-        preservedTokens: format.preservedTokens,
-        stop: format.additionalStops,
-      },
-    );
-    const offered = toolChoice === 'none' ? [] : tools;
-    const finish = async (result: GenerateResult): Promise<ChatResult> => {
-      // Constrained output is the answer itself, as its grammar wrote it.
-      if (constrained || format.plain) return { ...result, toolCalls: [] };
-      const complete = result.stopReason === 'eog' || result.stopReason === 'stop';
-      const parsed = await this.#track(parseChat(this.#model, result.text, format, complete ? offered : [], !complete));
-      const answer: ChatResult = { ...result, text: parsed.content, toolCalls: parsed.toolCalls };
-      if (parsed.reasoning !== '') answer.reasoning = parsed.reasoning;
-      if (parsed.toolCalls.length > 0) answer.stopReason = 'toolCalls';
-      return answer;
-    };
-    return { prepared, finish };
+    return { checked, opts, generateOptions, constrained, template, tools, request };
   }
 
   /** Checks the arguments of a generation at once, and returns how to run it. */
-  #prepare(prompt: string, options: GenerateOptions, extras?: ChatExtras): PreparedGeneration {
+  #prepare(prompt: string, options: GenerateOptions, extras?: ChatExtras, affinity = 0): PreparedGeneration {
     this.#assertLive();
     if (typeof prompt !== 'string') throw new LlamaError('INVALID_ARGUMENT', 'prompt must be a string');
     const parsed = parseGenerateOptions(options, this.info.vocabSize);
@@ -764,6 +866,7 @@ export class LlamaModel {
           addSpecial: parsed.addSpecial,
           parseSpecial: parsed.parseSpecial,
           ...(this.#lora.length > 0 ? { lora: this.#lora } : {}),
+          ...(affinity > 0 ? { affinity } : {}),
         };
         const result = await this.#track(native(context.generate(request, onToken ?? parsed.onToken ?? null, token)));
         const output: GenerateResult = {

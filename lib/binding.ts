@@ -22,6 +22,7 @@ export const NATIVE_ERROR_CODES = [
   'INVALID_LORA',
   'INVALID_DRAFT_MODEL',
   'INVALID_CHAT_TEMPLATE',
+  'INVALID_SESSION_FILE',
   'NATIVE_ERROR',
 ] as const;
 
@@ -257,6 +258,18 @@ export interface NativeGenerateRequest {
   sampling?: NativeSamplingParams;
   /** Stop when the text contains one of these (not included in the text). */
   stop?: string[];
+  /** A chat session's id: the sequence it used last is its own (its conversation's memory stays). */
+  affinity?: number;
+}
+
+/** A sequence's memory, as saveSequence() reads it and loadSequence() restores it. */
+export interface NativeSequenceState {
+  /** The tokens the sequence holds (empty: the owner holds no sequence now). */
+  tokens: Int32Array;
+  /** llama_state_seq_get_data's bytes (empty with no tokens). */
+  state: Uint8Array;
+  /** The draft model's (speculative decoding), or empty. */
+  draftState: Uint8Array;
 }
 
 /** What the native generation loop resolves with. */
@@ -313,6 +326,21 @@ export interface NativeContext {
     onToken?: ((chunk: TokenChunk) => void) | null,
     abort?: NativeAbortToken | null,
   ): Promise<NativeGenerateResult>;
+  /** The memory of the sequence `affinity` owns, read on the engine between its steps. */
+  saveSequence(affinity: number): Promise<NativeSequenceState>;
+  /** Restores a saved sequence into a free sequence, which `affinity` then owns; INVALID_SESSION_FILE
+   *  when llama.cpp refuses the state. */
+  loadSequence(
+    affinity: number,
+    saved: {
+      tokens: Int32Array | number[];
+      state: Uint8Array;
+      draftState?: Uint8Array;
+      lora?: Array<[number, number]>;
+    },
+  ): Promise<NativeSequenceState>;
+  /** The owner is gone: its sequence is anyone's. */
+  releaseSequence(affinity: number): void;
   /** The embedding of `tokens` (context created with embeddings: true): pooled, L2-normalized by default. */
   embed(tokens: Int32Array | number[], options?: { normalize?: boolean }): Promise<Float32Array>;
   memoryClear(): void;

@@ -32,6 +32,15 @@ export type {
 export { TokenStream } from './generation/stream.js';
 export { formatChat, type ChatMessage, type FormatChatOptions } from './generation/chat.js';
 export type { ChatTool, ToolCall, ToolChoice } from './generation/chat-layer.js';
+export {
+  ChatSession,
+  type ChatInput,
+  type ChatSendOptions,
+  type ChatSessionOptions,
+  type SessionTool,
+  type ToolHandler,
+  type ToolHandlerContext,
+} from './ChatSession.js';
 export { jsonSchemaToGrammar, type JsonSchema } from './generation/json-schema.js';
 export type { FromJsonSchema } from './generation/schema-type.js';
 export { buildInfo, listDevices, supportsGpuOffload, type BuildInfo, type Device } from './system.js';

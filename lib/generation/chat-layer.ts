@@ -95,21 +95,27 @@ function toOpenAi(messages: readonly ChatMessage[]): unknown[] {
 
 const TOOL_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
-/** Checks the tool list; throws INVALID_OPTION. */
-export function checkTools(tools: unknown): ChatTool[] {
+/** Checks the tool list (with handlers where a chat session runs them); throws INVALID_OPTION. */
+export function checkTools(tools: unknown, handlers = false): ChatTool[] {
   if (!Array.isArray(tools)) throw new LlamaError('INVALID_OPTION', 'tools must be an array of { name, parameters }');
   const names = new Set<string>();
   return tools.map((tool: unknown, i) => {
     const where = `tools[${i}]`;
     if (tool === null || typeof tool !== 'object')
       throw new LlamaError('INVALID_OPTION', `${where} must be { name, description?, parameters? }`);
-    const unknown = Object.keys(tool).find((key) => !['name', 'description', 'parameters'].includes(key));
-    if (unknown !== undefined) {
+    const fields = handlers ? ['name', 'description', 'parameters', 'handler'] : ['name', 'description', 'parameters'];
+    const unknown = Object.keys(tool).find((key) => !fields.includes(key));
+    if (unknown === 'handler') {
       throw new LlamaError(
         'INVALID_OPTION',
-        `${where}.${unknown} is not a tool field (chat() returns the calls: answer them with tool messages)`,
+        `${where}.handler: chat() returns the calls for you to answer with tool messages; ` +
+          'a chat session (model.createChatSession) runs handlers',
       );
     }
+    if (unknown !== undefined) throw new LlamaError('INVALID_OPTION', `${where}.${unknown} is not a tool field`);
+    const handler: unknown = (tool as { handler?: unknown }).handler;
+    if (handler !== undefined && typeof handler !== 'function')
+      throw new LlamaError('INVALID_OPTION', `${where}.handler must be a function`);
     const { name, description, parameters } = tool as ChatTool;
     if (typeof name !== 'string' || !TOOL_NAME.test(name)) {
       throw new LlamaError(
@@ -126,7 +132,11 @@ export function checkTools(tools: unknown): ChatTool[] {
         throw new LlamaError('INVALID_OPTION', `${where}.parameters must be a JSON Schema object`);
       prepareValidator(parameters);
     }
-    return tool as ChatTool;
+    return {
+      name,
+      ...(description === undefined ? {} : { description }),
+      ...(parameters === undefined ? {} : { parameters }),
+    };
   });
 }
 

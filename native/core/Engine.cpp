@@ -30,6 +30,8 @@ struct Engine::Slot {
     /** Tokens whose keys and values sit in this sequence's memory, in order. */
     std::vector<llama_token> cached;
     uint64_t last_used = 0;
+    /** The chat session whose request used this sequence last (0: none). */
+    uint64_t owner = 0;
 
     // The request in progress (none when idle).
     uint64_t id = 0;
@@ -83,6 +85,17 @@ uint64_t Engine::Submit(std::unique_ptr<GenerationRequest> request) {
     return id;
 }
 
+void Engine::Release(uint64_t affinity) {
+    if (affinity == 0) {
+        return;
+    }
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        released_.push_back(affinity);
+    }
+    wake_.notify_one();
+}
+
 void Engine::Stop() {
     {
         std::lock_guard<std::mutex> lock(mutex_);
@@ -134,18 +147,25 @@ void Engine::Run() {
             std::unique_lock<std::mutex> lock(mutex_);
             const bool busy = std::any_of(slots_.begin(), slots_.end(), [](const auto & s) { return s->Busy(); });
             if (!busy) {
-                wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+                wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || !released_.empty(); });
             }
             if (stopping_) {
                 break;
             }
+            for (uint64_t affinity : released_) {
+                for (auto & slot : slots_) {
+                    if (slot->owner == affinity) slot->owner = 0;
+                }
+            }
+            released_.clear();
             // As many waiting requests as there are free slots, first come first served. All
             // requests in flight share the context's LoRA adapters: one that wants others waits
             // until those in flight have finished (and those behind it wait too).
             auto free = std::count_if(slots_.begin(), slots_.end(), [](const auto & s) { return !s->Busy(); });
             while (free-- > 0 && !queue_.empty()) {
                 const LoraSet & wanted = queue_.front().second->lora;
-                if ((busy || !arrivals.empty()) &&
+                // Saving a sequence's memory reads it as it is, whatever the adapters.
+                if (queue_.front().second->op != SequenceOp::Save && (busy || !arrivals.empty()) &&
                     wanted != (arrivals.empty() ? applied_lora_ : arrivals[0].second->lora)) {
                     break;
                 }
@@ -153,9 +173,11 @@ void Engine::Run() {
                 queue_.pop_front();
             }
         }
-        if (!arrivals.empty() && arrivals[0].second->lora != applied_lora_) {
+        const auto switching = std::find_if(arrivals.begin(), arrivals.end(),
+                                            [](const Arrival & a) { return a.second->op != SequenceOp::Save; });
+        if (switching != arrivals.end() && switching->second->lora != applied_lora_) {
             // No request is in flight: switch the adapters, and forget caches made without them.
-            LoraSet & next = arrivals[0].second->lora;
+            LoraSet & next = switching->second->lora;
             llama_set_adapters_lora(context_.ctx, next.adapters.data(), next.adapters.size(), next.scales.data());
             applied_lora_ = next;
             ClearMemory();
@@ -164,7 +186,11 @@ void Engine::Run() {
             ClearMemory();
         }
         for (Arrival & arrival : arrivals) {
-            Admit(std::move(arrival));
+            if (arrival.second->op != SequenceOp::None) {
+                RunSequenceOp(std::move(arrival));
+            } else {
+                Admit(std::move(arrival));
+            }
         }
         // Requests aborted since the last step end here, with what they have.
         for (auto & slot : slots_) {
@@ -249,23 +275,11 @@ void Engine::Admit(Arrival arrival) {
         Reject(arrival.first, request, failure);
         return;
     }
-    // The free slot whose cache shares the longest prefix with the prompt (then the least recent).
-    Slot * best = nullptr;
     size_t best_common = 0;
+    Slot & slot = *PickSlot(request.affinity, request.prompt, best_common);
     const std::vector<llama_token> & prompt = request.prompt;
-    for (auto & candidate : slots_) {
-        if (candidate->Busy()) continue;
-        const std::vector<llama_token> & cached = candidate->cached;
-        size_t common = 0;
-        while (common < cached.size() && common < prompt.size() && cached[common] == prompt[common]) ++common;
-        if (best == nullptr || common > best_common ||
-            (common == best_common && candidate->last_used < best->last_used)) {
-            best = candidate.get();
-            best_common = common;
-        }
-    }
-    Slot & slot = *best;
     slot.id = arrival.first;
+    slot.owner = request.affinity;
     slot.request = std::move(arrival.second);
     slot.admitted = Clock::now();
     slot.evaluated = false;
@@ -294,6 +308,115 @@ void Engine::Admit(Arrival arrival) {
     slot.shift_keep = std::min(static_cast<size_t>(slot.request->shift_keep) + (bos ? 1 : 0), prompt.size());
     slot.draft_limit = SIZE_MAX;
     slot.shifted = false;
+}
+
+Engine::Slot * Engine::PickSlot(uint64_t affinity, const std::vector<llama_token> & prompt, size_t & common_out) {
+    Slot * best = nullptr;
+    size_t best_common = 0;
+    auto rank = [&](const Slot & s) { return affinity != 0 && s.owner == affinity ? 2 : (s.owner == 0 ? 1 : 0); };
+    for (auto & candidate : slots_) {
+        if (candidate->Busy()) continue;
+        const std::vector<llama_token> & cached = candidate->cached;
+        size_t common = 0;
+        while (common < cached.size() && common < prompt.size() && cached[common] == prompt[common]) ++common;
+        bool better = best == nullptr;
+        if (!better) {
+            const int r = rank(*candidate);
+            const int b = rank(*best);
+            // A session's own sequence first; then the longest shared prefix, where another session's
+            // sequence only wins with a longer prefix (it holds that session's conversation); then
+            // the least recently used.
+            if (r == 2 || b == 2) {
+                better = r > b;
+            } else if (common != best_common) {
+                better = common > best_common;
+            } else if (r != b) {
+                better = r > b;
+            } else {
+                better = candidate->last_used < best->last_used;
+            }
+        }
+        if (better) {
+            best = candidate.get();
+            best_common = common;
+        }
+    }
+    common_out = best_common;
+    return best;
+}
+
+void Engine::RunSequenceOp(Arrival arrival) {
+    GenerationRequest & request = *arrival.second;
+    EngineEvent event;
+    event.id = arrival.first;
+    event.done = true;
+    event.sequence_op = true;
+    llama_context * ctx = context_.ctx;
+    const Speculation * speculation = context_.speculation.get();
+    llama_context * draft_ctx = speculation != nullptr ? speculation->draft_ctx : nullptr;
+    auto fail = [&](ErrorCode code, std::string message) {
+        event.failed = true;
+        event.failure = { code, std::move(message) };
+    };
+    try {
+        if (request.op == SequenceOp::Save) {
+            Slot * owned = nullptr;
+            for (auto & slot : slots_) {
+                if (slot->owner == request.affinity && !slot->Busy()) owned = slot.get();
+            }
+            // A sequence another request took meanwhile has nothing of the session: its file then
+            // holds the messages alone.
+            if (owned != nullptr && !owned->cached.empty()) {
+                event.state.resize(llama_state_seq_get_size(ctx, owned->seq));
+                const size_t written =
+                    llama_state_seq_get_data(ctx, event.state.data(), event.state.size(), owned->seq);
+                event.state.resize(written);
+                if (written == 0) {
+                    fail(ErrorCode::NativeError, "llama.cpp could not read the sequence's memory");
+                } else if (draft_ctx != nullptr && owned->draft_synced) {
+                    event.draft_state.resize(llama_state_seq_get_size(draft_ctx, owned->seq));
+                    event.draft_state.resize(llama_state_seq_get_data(draft_ctx, event.draft_state.data(),
+                                                                      event.draft_state.size(), owned->seq));
+                }
+                if (!event.failed) event.tokens = owned->cached;
+            }
+        } else {
+            size_t common = 0;
+            Slot & slot = *PickSlot(request.affinity, request.prompt, common);
+            ClearSequence(slot);
+            slot.owner = request.affinity;
+            slot.last_used = ++clock_;
+            const size_t n_ctx_seq = llama_n_ctx_seq(ctx);
+            llama_memory_t memory = llama_get_memory(ctx);
+            if (request.prompt.size() > n_ctx_seq) {
+                fail(ErrorCode::InvalidSessionFile, "the session holds " + std::to_string(request.prompt.size()) +
+                                                        " tokens, more than the context's sequences hold (" +
+                                                        std::to_string(n_ctx_seq) + ")");
+            } else if (llama_state_seq_set_data(ctx, request.state.data(), request.state.size(), slot.seq) !=
+                           request.state.size() ||
+                       static_cast<size_t>(llama_memory_seq_pos_max(memory, slot.seq) + 1) != request.prompt.size()) {
+                ClearSequence(slot);
+                fail(ErrorCode::InvalidSessionFile,
+                     "llama.cpp could not restore the session's memory into this context (saved from a model "
+                     "loaded with other sequences, or other context options?)");
+            } else {
+                slot.cached = request.prompt;
+                slot.draft_synced = true;
+                if (draft_ctx != nullptr &&
+                    (request.draft_state.empty() ||
+                     llama_state_seq_set_data(draft_ctx, request.draft_state.data(), request.draft_state.size(),
+                                              slot.seq) != request.draft_state.size())) {
+                    // The draft model's memory is rebuilt with the sequence's next request.
+                    llama_memory_seq_rm(llama_get_memory(draft_ctx), slot.seq, -1, -1);
+                    slot.draft_synced = false;
+                }
+                event.tokens = slot.cached;
+            }
+        }
+    } catch (const std::exception & e) {
+        fail(ErrorCode::NativeError, std::string("llama.cpp raised: ") + e.what());
+    }
+    listener_->Deliver(std::move(event));
 }
 
 bool Engine::ShiftContext(Slot & slot) {

@@ -40,8 +40,22 @@ struct LoraSet {
     bool operator!=(const LoraSet & other) const { return !(*this == other); }
 };
 
+/** What a request asks of the engine: a generation, or (chat sessions) to save or restore the
+ *  memory of the sequence its affinity owns. */
+enum class SequenceOp { None, Save, Load };
+
 /** One generation as the engine sees it. Owns its sampler chain (built by the engine). */
 struct GenerationRequest {
+    SequenceOp op = SequenceOp::None;
+    /** A chat session's id (0: none). The sequence a session's request used last stays its own:
+     *  its next request goes there (reusing the conversation's memory), and other requests take
+     *  it only when no other sequence is free. */
+    uint64_t affinity = 0;
+    /** Load: the sequence's memory as llama_state_seq_get_data wrote it (and the draft model's,
+     *  empty without one), and the tokens it holds. */
+    std::vector<uint8_t> state;
+    std::vector<uint8_t> draft_state;
+
     /** The prompt as text, tokenized on admission (when `has_text`), or as tokens. */
     bool has_text = false;
     std::string text;
@@ -90,6 +104,11 @@ struct GenerationRequest {
 struct EngineEvent {
     uint64_t id = 0;
     bool done = false;
+    /** A Save or Load request's end: `tokens` are those the sequence holds, `state` (Save) its
+     *  memory (empty when the affinity owns no sequence now). */
+    bool sequence_op = false;
+    std::vector<uint8_t> state;
+    std::vector<uint8_t> draft_state;
     llama_token token = LLAMA_TOKEN_NULL;
     std::string text;  // token: the text it completes; done: the whole text
     /** token: its probabilities, when the request asked (has_logprob); done: those of every token. */
@@ -142,6 +161,8 @@ class Engine {
     bool BatchAborted() const;
     /** Raw operations changed the context's memory: forget what the slots had cached. Main thread. */
     void InvalidateCache() { cache_stale_.store(true); }
+    /** A chat session ended: the sequence it owned is anyone's again. Main thread. */
+    void Release(uint64_t affinity);
 
    private:
     struct Slot;
@@ -150,6 +171,11 @@ class Engine {
     // Engine thread.
     void Run();
     void Admit(Arrival arrival);
+    /** Saves or restores a sequence's memory (a request with an op) and reports it. */
+    void RunSequenceOp(Arrival arrival);
+    /** The free slot for a request: its affinity's, else the one whose cache shares the longest
+     *  prefix with `prompt` (sequences other sessions own last), then the least recently used. */
+    Slot * PickSlot(uint64_t affinity, const std::vector<llama_token> & prompt, size_t & common);
     /** The request's prompt tokens (tokenizing its text), checked against the sequence size. */
     bool PreparePrompt(GenerationRequest & request, NativeFailure & failure) const;
     /** Builds one batch, decodes it, samples for each slot with logits. */
@@ -188,6 +214,7 @@ class Engine {
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<Arrival> queue_;
+    std::vector<uint64_t> released_;  // affinities released since the loop last looked
     bool stopping_ = false;
     std::atomic<bool> cache_stale_{ false };
     /** The adapters applied to the context (engine thread; read under mutex_ when admitting). */

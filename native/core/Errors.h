@@ -23,6 +23,7 @@
     X(InvalidLora, "INVALID_LORA")                  \
     X(InvalidDraftModel, "INVALID_DRAFT_MODEL")     \
     X(InvalidChatTemplate, "INVALID_CHAT_TEMPLATE") \
+    X(InvalidSessionFile, "INVALID_SESSION_FILE")   \
     X(NativeError, "NATIVE_ERROR")
 
 namespace llama_napi {

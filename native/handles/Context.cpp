@@ -19,6 +19,47 @@
 
 namespace llama_napi {
 
+namespace {
+
+/** Chat sessions' ids: whole numbers a double holds exactly. */
+constexpr int64_t kMaxAffinity = (int64_t{ 1 } << 53) - 1;
+
+uint64_t AffinityArgument(Napi::Env env, Napi::Value value) {
+    const double number = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : 0.0;
+    if (!(number >= 1 && number <= static_cast<double>(kMaxAffinity)) || std::floor(number) != number) {
+        Throw(env, ErrorCode::InvalidArgument, "the sequence's owner must be a whole number from 1");
+    }
+    return static_cast<uint64_t>(number);
+}
+
+/** [[adapter id, scale], ...]: adapters this model's loadLora() returned (undefined: none). */
+LoraSet ReadLora(Napi::Env env, Napi::Value lora, const ModelState & model) {
+    LoraSet set;
+    if (lora.IsUndefined()) return set;
+    const char * shape = "lora must be an array of [adapter id from loadLora(), scale (a finite number)]";
+    if (!lora.IsArray()) Throw(env, ErrorCode::InvalidArgument, shape);
+    Napi::Array pairs = lora.As<Napi::Array>();
+    for (uint32_t i = 0; i < pairs.Length(); ++i) {
+        Napi::Value pair = pairs.Get(i);
+        if (!pair.IsArray() || pair.As<Napi::Array>().Length() != 2) Throw(env, ErrorCode::InvalidArgument, shape);
+        Napi::Value id = pair.As<Napi::Array>().Get(0u);
+        Napi::Value scale = pair.As<Napi::Array>().Get(1u);
+        // Only a whole number in range is converted (a cast of NaN or 1e300 is undefined).
+        const double number = id.IsNumber() ? id.As<Napi::Number>().DoubleValue() : -1.0;
+        llama_adapter_lora * adapter = number >= 0 && number < 2147483648.0 && std::floor(number) == number
+                                           ? model.Lora(static_cast<int64_t>(number))
+                                           : nullptr;
+        if (adapter == nullptr || !scale.IsNumber() || !std::isfinite(scale.As<Napi::Number>().DoubleValue())) {
+            Throw(env, ErrorCode::InvalidArgument, shape);
+        }
+        set.adapters.push_back(adapter);
+        set.scales.push_back(static_cast<float>(scale.As<Napi::Number>().DoubleValue()));
+    }
+    return set;
+}
+
+}  // namespace
+
 Napi::Function Context::Define(Napi::Env env) {
     return DefineClass(env, kClassName,
                        {
@@ -26,6 +67,9 @@ Napi::Function Context::Define(Napi::Env env) {
                            InstanceMethod<&Context::Sample>("sample"),
                            InstanceMethod<&Context::Generate>("generate"),
                            InstanceMethod<&Context::Embed>("embed"),
+                           InstanceMethod<&Context::SaveSequence>("saveSequence"),
+                           InstanceMethod<&Context::LoadSequence>("loadSequence"),
+                           InstanceMethod<&Context::ReleaseSequence>("releaseSequence"),
                            InstanceMethod<&Context::MemoryClear>("memoryClear"),
                            InstanceMethod<&Context::MemorySeqRemove>("memorySeqRemove"),
                            InstanceMethod<&Context::MemorySeqPosMax>("memorySeqPosMax"),
@@ -128,30 +172,7 @@ Napi::Value Context::Generate(const Napi::CallbackInfo & info) {
             std::sort(request->preserved.begin(), request->preserved.end());
         }
         request->ignore_eos = ReadBool(env, options, "ignoreEos", false);
-        Napi::Value lora = options.Get("lora");
-        if (!lora.IsUndefined()) {
-            // [[adapter id, scale], ...]: adapters this model's loadLora() returned.
-            const char * shape = "lora must be an array of [adapter id from loadLora(), scale (a finite number)]";
-            if (!lora.IsArray()) Throw(env, ErrorCode::InvalidArgument, shape);
-            Napi::Array pairs = lora.As<Napi::Array>();
-            for (uint32_t i = 0; i < pairs.Length(); ++i) {
-                Napi::Value pair = pairs.Get(i);
-                if (!pair.IsArray() || pair.As<Napi::Array>().Length() != 2)
-                    Throw(env, ErrorCode::InvalidArgument, shape);
-                Napi::Value id = pair.As<Napi::Array>().Get(0u);
-                Napi::Value scale = pair.As<Napi::Array>().Get(1u);
-                // Only a whole number in range is converted (a cast of NaN or 1e300 is undefined).
-                const double number = id.IsNumber() ? id.As<Napi::Number>().DoubleValue() : -1.0;
-                llama_adapter_lora * adapter = number >= 0 && number < 2147483648.0 && std::floor(number) == number
-                                                   ? state->model->Lora(static_cast<int64_t>(number))
-                                                   : nullptr;
-                if (adapter == nullptr || !scale.IsNumber() || !std::isfinite(scale.As<Napi::Number>().DoubleValue())) {
-                    Throw(env, ErrorCode::InvalidArgument, shape);
-                }
-                request->lora.adapters.push_back(adapter);
-                request->lora.scales.push_back(static_cast<float>(scale.As<Napi::Number>().DoubleValue()));
-            }
-        }
+        request->lora = ReadLora(env, options.Get("lora"), *state->model);
         request->context_shift = ReadBool(env, options, "contextShift", false);
         request->shift_keep =
             static_cast<int32_t>(ReadInteger(env, options, limits::kContextShiftKeep, request->shift_keep));
@@ -164,20 +185,77 @@ Napi::Value Context::Generate(const Napi::CallbackInfo & info) {
         Napi::Function on_token = OptionalFunction(env, info[1], "onToken");
         request->stream = !on_token.IsEmpty();
         request->abort = AbortToken::FlagOf(env, info[2]);
-        NativeFailure failure;
-        if (!state->CheckIdle(failure)) {
-            Throw(env, failure);
-        }
-        std::shared_ptr<EngineBridge> bridge = bridge_.lock();
-        if (state->engine() == nullptr) {
-            bridge = EngineBridge::Create(env);
-            bridge_ = bridge;
-            state->StartEngine(bridge);
-        }
-        AbortFlag abort = request->abort;
-        const uint64_t id = state->engine()->Submit(std::move(request));
-        return bridge->Track(env, id, on_token, std::move(abort));
+        request->affinity = static_cast<uint64_t>(ReadInteger(env, options, "affinity", 0, 0, kMaxAffinity));
+        return Submit(env, state, std::move(request), on_token);
     });
+}
+
+Napi::Promise Context::Submit(Napi::Env env, const std::shared_ptr<ContextState> & state,
+                              std::unique_ptr<GenerationRequest> request, Napi::Function on_token) {
+    NativeFailure failure;
+    if (!state->CheckIdle(failure)) {
+        Throw(env, failure);
+    }
+    std::shared_ptr<EngineBridge> bridge = bridge_.lock();
+    if (state->engine() == nullptr) {
+        bridge = EngineBridge::Create(env);
+        bridge_ = bridge;
+        state->StartEngine(bridge);
+    }
+    if (!request->abort) {
+        request->abort = NewAbortFlag();
+    }
+    AbortFlag abort = request->abort;
+    const uint64_t id = state->engine()->Submit(std::move(request));
+    return bridge->Track(env, id, on_token, std::move(abort));
+}
+
+Napi::Value Context::SaveSequence(const Napi::CallbackInfo & info) {
+    return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+        Napi::Env env = info.Env();
+        std::shared_ptr<ContextState> state = LiveOrThrow(env);
+        auto request = std::make_unique<GenerationRequest>();
+        request->op = SequenceOp::Save;
+        request->affinity = AffinityArgument(env, info[0]);
+        return Submit(env, state, std::move(request), Napi::Function());
+    });
+}
+
+Napi::Value Context::LoadSequence(const Napi::CallbackInfo & info) {
+    return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+        Napi::Env env = info.Env();
+        std::shared_ptr<ContextState> state = LiveOrThrow(env);
+        auto request = std::make_unique<GenerationRequest>();
+        request->op = SequenceOp::Load;
+        request->affinity = AffinityArgument(env, info[0]);
+        Napi::Object options = OptionsObject(env, info[1], "options");
+        request->prompt = ReadTokens(env, options.Get("tokens"), *state->model, "tokens");
+        auto bytes = [&](const char * key) {
+            Napi::Value value = options.Get(key);
+            if (value.IsUndefined()) return std::vector<uint8_t>();
+            if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+                Throw(env, ErrorCode::InvalidArgument, std::string(key) + " must be a Uint8Array");
+            }
+            Napi::Uint8Array array = value.As<Napi::Uint8Array>();
+            return std::vector<uint8_t>(array.Data(), array.Data() + array.ElementLength());
+        };
+        request->state = bytes("state");
+        request->draft_state = bytes("draftState");
+        if (request->prompt.empty() || request->state.empty()) {
+            Throw(env, ErrorCode::InvalidArgument, "loadSequence needs the tokens and the state saveSequence gave");
+        }
+        request->lora = ReadLora(env, options.Get("lora"), *state->model);
+        return Submit(env, state, std::move(request), Napi::Function());
+    });
+}
+
+Napi::Value Context::ReleaseSequence(const Napi::CallbackInfo & info) {
+    Napi::Env env = info.Env();
+    const uint64_t affinity = AffinityArgument(env, info[0]);
+    if (state_ && !state_->disposed.load() && state_->engine() != nullptr) {
+        state_->engine()->Release(affinity);
+    }
+    return env.Undefined();
 }
 
 Napi::Value Context::Embed(const Napi::CallbackInfo & info) {

@@ -14,6 +14,7 @@
 namespace llama_napi {
 
 class EngineBridge;
+struct GenerationRequest;
 
 class Context : public Handle<Context, ContextState> {
    public:
@@ -35,6 +36,12 @@ class Context : public Handle<Context, ContextState> {
     Napi::Value Sample(const Napi::CallbackInfo & info);
     Napi::Value Generate(const Napi::CallbackInfo & info);
     Napi::Value Embed(const Napi::CallbackInfo & info);
+    Napi::Value SaveSequence(const Napi::CallbackInfo & info);
+    Napi::Value LoadSequence(const Napi::CallbackInfo & info);
+    Napi::Value ReleaseSequence(const Napi::CallbackInfo & info);
+    /** Queues a request on the context's engine (started on first use); its promise. */
+    Napi::Promise Submit(Napi::Env env, const std::shared_ptr<ContextState> & state,
+                         std::unique_ptr<GenerationRequest> request, Napi::Function on_token);
     Napi::Value MemoryClear(const Napi::CallbackInfo & info);
     Napi::Value MemorySeqRemove(const Napi::CallbackInfo & info);
     Napi::Value MemorySeqPosMax(const Napi::CallbackInfo & info);

@@ -26,6 +26,24 @@ Napi::Object MakeLogprobs(Napi::Env env, const TokenLogprobs & logprobs) {
     return object;
 }
 
+/** Bytes for JavaScript, moved (not copied) where the runtime allows external buffers. */
+Napi::Value MakeBytes(Napi::Env env, std::vector<uint8_t> bytes) {
+    if (bytes.empty()) {
+        return Napi::Buffer<uint8_t>::New(env, 0);
+    }
+    auto * owned = new std::vector<uint8_t>(std::move(bytes));
+    return Napi::Buffer<uint8_t>::NewOrCopy(env, owned->data(), owned->size(),
+                                            [owned](Napi::Env, uint8_t *) { delete owned; });
+}
+
+Napi::Object MakeSequenceResult(Napi::Env env, EngineEvent & event) {
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("tokens", MakeTokenArray(env, event.tokens));
+    result.Set("state", MakeBytes(env, std::move(event.state)));
+    result.Set("draftState", MakeBytes(env, std::move(event.draft_state)));
+    return result;
+}
+
 Napi::Object MakeResult(Napi::Env env, const EngineEvent & event) {
     Napi::Object result = Napi::Object::New(env);
     result.Set("tokens", MakeTokenArray(env, event.tokens));
@@ -106,7 +124,7 @@ void EngineBridge::Handle(Napi::Env env, EngineEvent & event) {
     } else if (event.failed) {
         request.deferred.Reject(MakeError(env, event.failure.code, event.failure.message).Value());
     } else {
-        request.deferred.Resolve(MakeResult(env, event));
+        request.deferred.Resolve(event.sequence_op ? MakeSequenceResult(env, event) : MakeResult(env, event));
     }
     pending_.erase(it);
     if (pending_.empty()) {
