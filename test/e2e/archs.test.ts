@@ -112,8 +112,11 @@ describe('CogVLM: its output depends on how the prompt is split into batches, in
       const text = async (tokens: number[]) => (await pieces(path, tokens)).toString('utf8');
       const cached = run(['--prompt-cache', join(dir, 'cache.bin')]).toString('utf8');
       const plain = run([]).toString('utf8');
-      expect(cached.startsWith(await text(oneByOne.tokens))).toBe(true);
       expect(plain.startsWith(await text(whole.tokens))).toBe(true);
+      // Which of the two splits llama-completion's prompt cache ends up with differs by CPU (its
+      // kernels for a one-token batch and a long one round differently): it is one of ours.
+      const splits = [await text(oneByOne.tokens), await text(whole.tokens)];
+      expect(splits.some((split) => cached.startsWith(split))).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
