@@ -138,7 +138,6 @@ export class ChatSession {
   #queue: Promise<unknown> = Promise.resolve();
   readonly #stop = new AbortController();
   #disposal: Promise<void> | undefined;
-  #current: (() => void) | undefined;
 
   /** @internal Made by model.createChatSession() and model.loadChatSession(). */
   constructor(
@@ -295,8 +294,7 @@ export class ChatSession {
   /** Ends the session: a turn in flight rejects with `DISPOSED`, and its sequence is anyone's. */
   dispose(): Promise<void> {
     this.#disposal ??= (async () => {
-      this.#stop.abort();
-      this.#current?.();
+      this.#stop.abort(); // every turn's signal includes it: the generation in flight stops
       await this.#queue.catch(() => undefined);
       this.#release();
     })();
@@ -390,7 +388,6 @@ export class ChatSession {
         onChunk,
       );
       const abort = () => generation.abort();
-      this.#current = abort;
       turnSignal.addEventListener('abort', abort, { once: true });
       if (turnSignal.aborted) abort();
       let result: ChatResult;
@@ -398,7 +395,6 @@ export class ChatSession {
         result = await generation.result;
       } finally {
         turnSignal.removeEventListener('abort', abort);
-        this.#current = undefined;
       }
       check();
       const answer: ChatMessage = { role: 'assistant', content: result.text };
