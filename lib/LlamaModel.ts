@@ -36,6 +36,7 @@ import type { GenerateResult, JsonGenerateResult, TokenChunk } from './generatio
 import { TokenStream } from './generation/stream.js';
 import {
   optionalBoolean,
+  optionalInteger,
   optionalFunction,
   optionalLimited,
   optionalNumber,
@@ -135,6 +136,12 @@ export interface ChatOptions extends GenerateOptions {
    * false with `jsonSchema` or `grammar`, which apply from the first token.
    */
   thinking?: boolean;
+  /**
+   * The most tokens a thought may take: once it has that many, its closing tag is written for the
+   * model and the answer follows (llama.cpp's reasoning budget; 0 closes the thought at once). No
+   * effect where the template has no thought. Default: no limit.
+   */
+  thinkingBudget?: number;
   /** Further variables the template reads (llama-server's `chat_template_kwargs`). */
   templateVariables?: Record<string, unknown>;
 }
@@ -145,6 +152,8 @@ type ChatFormatting = Pick<
   'template' | 'tools' | 'toolChoice' | 'parallelToolCalls' | 'thinking' | 'templateVariables'
 >;
 const CHAT_FORMAT_KEYS = ['template', 'tools', 'toolChoice', 'parallelToolCalls', 'thinking', 'templateVariables'];
+/** The options of chat() that generate() has not. */
+const CHAT_KEYS = [...CHAT_FORMAT_KEYS, 'thinkingBudget'];
 
 /** Options of {@link LlamaModel.formatChat}: chat()'s formatting options, and whether to open the answer. */
 export interface FormatChatModelOptions extends ChatFormatting {
@@ -687,7 +696,7 @@ export class LlamaModel {
     prepared: PreparedGeneration;
     finish: (result: GenerateResult) => Promise<ChatResult>;
   }> {
-    const { checked, opts, generateOptions, constrained, template, tools, request } = this.#chatCheck(
+    const { checked, opts, generateOptions, constrained, template, tools, request, thinkingBudget } = this.#chatCheck(
       messages,
       options,
     );
@@ -714,7 +723,7 @@ export class LlamaModel {
       format.prompt,
       { parseSpecial: true, addSpecial: !(bos !== '' && format.prompt.startsWith(bos)), ...generateOptions },
       {
-        sampling: formatSampling(format, toolChoice === 'required' || typeof toolChoice === 'object'),
+        sampling: formatSampling(format, toolChoice === 'required' || typeof toolChoice === 'object', thinkingBudget),
         preservedTokens: format.preservedTokens,
         stop: format.additionalStops,
       },
@@ -824,8 +833,9 @@ export class LlamaModel {
     const opts = optionsObject<ChatOptions>('options', options);
     const { toolChoice } = opts;
     const generateOptions = Object.fromEntries(
-      Object.entries(opts).filter(([key]) => !CHAT_FORMAT_KEYS.includes(key)),
+      Object.entries(opts).filter(([key]) => !CHAT_KEYS.includes(key)),
     ) as GenerateOptions;
+    const thinkingBudget = optionalInteger('thinkingBudget', opts.thinkingBudget, 0, 2 ** 31 - 1);
     const constrained = generateOptions.jsonSchema !== undefined || generateOptions.grammar !== undefined;
     const { template, tools, thinking, request } = this.#chatFormatting(checked, opts, !constrained);
     if (constrained && thinking) {
@@ -837,7 +847,7 @@ export class LlamaModel {
         "jsonSchema and grammar cannot be combined with tools (unless toolChoice: 'none')",
       );
     }
-    return { checked, opts, generateOptions, constrained, template, tools, request };
+    return { checked, opts, generateOptions, constrained, template, tools, request, thinkingBudget };
   }
 
   /** Checks the arguments of a generation at once, and returns how to run it. */

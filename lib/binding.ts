@@ -179,6 +179,18 @@ export interface NativeSamplingParams {
   grammarTriggerTokens?: Int32Array | number[];
   /** Tokens the grammar accepts before the first generated one (text the prompt already holds). */
   grammarPrefill?: Int32Array | number[];
+  /**
+   * A reasoning model's thought (llama.cpp's reasoning budget sampler): it opens with
+   * `reasoningStart` and closes with any of `reasoningEnd`. With `reasoningBudget` (≥ 0), once the
+   * thought has that many tokens, `reasoningForced` (default: the first closing tag) is written
+   * for the model; a lazy grammar waits while the model thinks. `reasoningPrefill`: the tokens the
+   * prompt already holds of the answer (a thought the template opened). Generation only.
+   */
+  reasoningBudget?: number;
+  reasoningStart?: Int32Array | number[];
+  reasoningEnd?: Array<Int32Array | number[]>;
+  reasoningForced?: Int32Array | number[];
+  reasoningPrefill?: Int32Array | number[];
 }
 
 /**

@@ -58,6 +58,11 @@ export interface ChatFormat {
   triggerPatterns: string[];
   triggerTokens: number[];
   grammarPrefill: number[];
+  /** The thought's opening and closing tags as tokens (empty where the template has no thought),
+   *  and the tokens of the answer's opening the template wrote. */
+  reasoningStart: number[];
+  reasoningEnd: number[][];
+  reasoningPrefill: number[];
 }
 
 interface ParsedMessage {
@@ -190,10 +195,21 @@ export function callsFirst(grammar: string): string {
   return grammar.replace(/^(root ::= [^\n]*?)\buntil-\d+\??\s+((?:space\s+)?[\w-]*tool-call)/m, '$1$2');
 }
 
-/** The sampling and request fields a chat format adds to a generation. */
-export function formatSampling(format: ChatFormat, required = false): NativeSamplingParams {
-  if (format.grammar === '') return {};
+/** The sampling and request fields a chat format adds to a generation: its grammar, and the
+ *  thought's tags (which a lazy grammar waits out, and a `thinkingBudget` counts). */
+export function formatSampling(format: ChatFormat, required = false, thinkingBudget?: number): NativeSamplingParams {
+  const thought: NativeSamplingParams =
+    format.reasoningStart.length > 0 && (format.grammarLazy || thinkingBudget !== undefined)
+      ? {
+          reasoningStart: format.reasoningStart,
+          reasoningEnd: format.reasoningEnd,
+          reasoningPrefill: format.reasoningPrefill,
+          ...(thinkingBudget === undefined ? {} : { reasoningBudget: thinkingBudget }),
+        }
+      : {};
+  if (format.grammar === '') return thought;
   return {
+    ...thought,
     grammar: required && !format.grammarLazy ? callsFirst(format.grammar) : format.grammar,
     ...(format.grammarLazy
       ? {

@@ -2,7 +2,7 @@
 // copied from another GGUF file (e.g. llama.cpp's models/ggml-vocab-llama-spm.gguf): the models the
 // tests and benchmarks run, since no trained model can be downloaded.
 import { readGgufHeader } from './reader.js';
-import { GgmlType, GgufValueType, type GgufValue } from './types.js';
+import { GgmlType, GgufValueType, type GgufScalar, type GgufValue } from './types.js';
 import { gguf, writeGguf, type GgufTensorSource } from './writer.js';
 
 /** Tensor types createRandomLlama() can write. */
@@ -32,6 +32,11 @@ export interface RandomLlamaOptions {
   name?: string;
   /** More metadata to write (e.g. tokenizer.chat_template). */
   metadata?: Array<[string, GgufValue]>;
+  /**
+   * Control tokens to add after the copied vocabulary's own (e.g. a reasoning model's `<think>` and
+   * `</think>`, which the source vocabulary may only spell in pieces).
+   */
+  specialTokens?: readonly string[];
 }
 
 /** What createRandomLlama() wrote: the file, its parameter count, vocabulary size and size in bytes. */
@@ -146,7 +151,8 @@ export async function createRandomLlama(options: RandomLlamaOptions): Promise<Ra
   const tokens = vocab.metadata.get('tokenizer.ggml.tokens');
   if (tokens === undefined || tokens.type !== GgufValueType.ARRAY)
     throw new Error(`${vocabPath} has no tokenizer.ggml.tokens`);
-  const nVocab = tokens.value.length;
+  const added = options.specialTokens ?? [];
+  const nVocab = tokens.value.length + added.length;
   const headDim = nEmbd / nHead;
   const nEmbdKv = headDim * nHeadKv;
 
@@ -164,9 +170,20 @@ export async function createRandomLlama(options: RandomLlamaOptions): Promise<Ra
     ['llama.attention.layer_norm_rms_epsilon', gguf.f32(1e-5)],
     ['llama.vocab_size', gguf.u32(nVocab)],
   ];
+  // Where tokens are added, each per-token array gets an entry: the text, type CONTROL, score 0.
+  const extend: Record<string, GgufScalar[]> = {
+    'tokenizer.ggml.tokens': [...added],
+    'tokenizer.ggml.token_type': added.map(() => 3),
+    'tokenizer.ggml.scores': added.map(() => 0),
+  };
   for (const [key, value] of vocab.metadata) {
-    if (key.startsWith('tokenizer.') && !options.metadata?.some(([extra]) => extra === key))
+    if (!key.startsWith('tokenizer.') || options.metadata?.some(([extra]) => extra === key)) continue;
+    const more = extend[key];
+    if (added.length > 0 && more !== undefined && value.type === GgufValueType.ARRAY && value.itemType !== undefined) {
+      metadata.push([key, gguf.array(value.itemType, [...(value.value as GgufScalar[]), ...more])]);
+    } else {
       metadata.push([key, value]);
+    }
   }
   metadata.push(...(options.metadata ?? []));
 

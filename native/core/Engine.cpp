@@ -265,6 +265,9 @@ void Engine::Admit(Arrival arrival) {
             CompleteLogitBias(request.sampling, *context_.model, request.ignore_eos);
             request.chain = BuildSamplerChain(request.sampling, *context_.model, failure, &request.grammar);
             ready = request.chain != nullptr;
+            if (ready && request.sampling.TracksReasoning()) {
+                request.reasoning = BuildReasoningBudget(request.sampling, *context_.model);
+            }
         }
     } catch (const std::exception & e) {
         failure = { ErrorCode::NativeError, std::string("llama.cpp raised: ") + e.what() };
@@ -696,7 +699,8 @@ llama_token Engine::Emit(Slot & slot, int32_t index, llama_token drafted) {
     try {
         token = SampleToken(request.chain, context_.ctx, slot.batch_index, model.n_vocab, scratch_, error,
                             request.grammar, request.sampling.PureGreedy() ? &request.sampling : nullptr,
-                            request.sampling.grammar_lazy ? nullptr : &utf8);
+                            request.sampling.grammar_lazy ? nullptr : &utf8, request.reasoning,
+                            request.sampling.grammar_lazy);
     } catch (const std::exception & e) {
         // llama.cpp's grammar found the text it was triggered on impossible to continue.
         error = std::string("the grammar could not go on: ") + e.what();

@@ -86,6 +86,7 @@ struct GenerationRequest {
     // Made by the engine.
     llama_sampler * chain = nullptr;
     llama_sampler * grammar = nullptr;  // kept out of the chain: SampleToken's fast path
+    llama_sampler * reasoning = nullptr;  // llama.cpp's reasoning budget (SamplingParams::TracksReasoning)
 
     GenerationRequest() = default;
     GenerationRequest(const GenerationRequest &) = delete;
@@ -96,6 +97,9 @@ struct GenerationRequest {
         }
         if (grammar != nullptr) {
             llama_sampler_free(grammar);
+        }
+        if (reasoning != nullptr) {
+            llama_sampler_free(reasoning);
         }
     }
 };

@@ -1,14 +1,16 @@
 // Sampler chains and token choice (see Sampling.h).
 #include "core/Sampling.h"
 
+#include <climits>
 #include <cmath>
 #include <exception>
 #include <string>
 
 #include "core/ModelState.h"
 #include "core/TokenText.h"
+#include "reasoning-budget.h"  // llama.cpp common's reasoning budget
 #include "runtime/Log.h"
-#include "sampling.h"  // llama.cpp common's sampler chain
+#include "sampling.h"          // llama.cpp common's sampler chain
 
 namespace llama_napi {
 
@@ -249,9 +251,47 @@ bool Utf8Guard::Allows(llama_token token) const {
     return pieces == nullptr || Utf8Continues(pending, (*pieces)[static_cast<size_t>(token)]);
 }
 
+llama_sampler * BuildReasoningBudget(const SamplingParams & params, const ModelState & model) {
+    llama_sampler * sampler = common_reasoning_budget_init(
+        model.vocab, { params.reasoning_start }, params.reasoning_end, params.reasoning_forced,
+        params.reasoning_budget < 0 ? INT_MAX : params.reasoning_budget);
+    for (llama_token token : params.reasoning_prefill) {
+        // A budget spent inside the prompt (0, or no more than the template writes after the tag)
+        // forces the closing tag from the first generated token. llama.cpp's common_sampler_init
+        // feeds it the rest of the prompt too, which it then counts as the forced tag: a budget of 0
+        // after "<think>\n" would force nothing.
+        if (common_reasoning_budget_get_state(sampler) == REASONING_BUDGET_FORCING) break;
+        llama_sampler_accept(sampler, token);
+    }
+    return sampler;
+}
+
 llama_token SampleToken(llama_sampler * chain, llama_context * ctx, int32_t index, int32_t n_vocab,
                         std::vector<llama_token_data> & scratch, std::string & error, llama_sampler * grammar,
-                        const SamplingParams * greedy, const Utf8Guard * utf8) {
+                        const SamplingParams * greedy, const Utf8Guard * utf8, llama_sampler * reasoning, bool lazy) {
+    // common_sampler's terms: a lazy grammar sits out the thought; a forced token overrides the draw.
+    const common_reasoning_budget_state thought =
+        reasoning != nullptr ? common_reasoning_budget_get_state(reasoning) : REASONING_BUDGET_DONE;
+    llama_sampler * const given_grammar = grammar;
+    if (lazy && thought != REASONING_BUDGET_IDLE && thought != REASONING_BUDGET_DONE) {
+        grammar = nullptr;
+    }
+    const bool forcing = thought == REASONING_BUDGET_FORCING;
+    auto accept = [&](llama_token token) {
+        if (reasoning != nullptr) {
+            llama_sampler_accept(reasoning, token);
+            const llama_tokens * closing = common_reasoning_budget_get_end_match(reasoning);
+            if (grammar == nullptr && given_grammar != nullptr && closing != nullptr &&
+                common_reasoning_budget_get_state(reasoning) == REASONING_BUDGET_DONE) {
+                // The thought just ended: the lazy grammar reads its closing tag (a trigger may follow it).
+                for (llama_token closing_token : *closing) llama_sampler_accept(given_grammar, closing_token);
+            }
+        }
+        if (grammar != nullptr) {
+            llama_sampler_accept(grammar, token);
+        }
+        llama_sampler_accept(chain, token);
+    };
     // Only a grammar's text is guarded (free text keeps whatever bytes the model writes).
     if (grammar == nullptr) utf8 = nullptr;
     auto allowed = [&](llama_token token) {
@@ -275,23 +315,26 @@ llama_token SampleToken(llama_sampler * chain, llama_context * ctx, int32_t inde
         return std::isinf(data->logit) || std::isnan(data->logit) ? nullptr : data;
     };
 
-    if (greedy != nullptr) {
+    if (greedy != nullptr && !forcing) {
         const llama_token token = GreedyChoice(logits, n_vocab, greedy->logit_bias);
         if (token != LLAMA_TOKEN_NULL && allowed(token)) {
-            if (grammar != nullptr) {
-                llama_sampler_accept(grammar, token);
-            }
-            llama_sampler_accept(chain, token);
+            accept(token);
             return token;
         }
     }
 
     llama_token_data_array candidates = fill();
+    if (forcing) {
+        llama_sampler_apply(reasoning, &candidates);
+    }
     llama_sampler_apply(chain, &candidates);
     const llama_token_data * pick = chosen(candidates);
     if (grammar != nullptr && (pick == nullptr || !allowed(pick->id))) {
         // The unconstrained choice is not allowed: constrain the whole vocabulary, choose again.
         candidates = fill();
+        if (forcing) {
+            llama_sampler_apply(reasoning, &candidates);
+        }
         llama_sampler_apply(grammar, &candidates);
         if (utf8 != nullptr) {
             for (size_t i = 0; i < candidates.size; ++i) {
@@ -307,10 +350,7 @@ llama_token SampleToken(llama_sampler * chain, llama_context * ctx, int32_t inde
         return LLAMA_TOKEN_NULL;
     }
     const llama_token token = pick->id;
-    if (grammar != nullptr) {
-        llama_sampler_accept(grammar, token);
-    }
-    llama_sampler_accept(chain, token);
+    accept(token);
     return token;
 }
 

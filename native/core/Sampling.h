@@ -50,8 +50,17 @@ struct Utf8Guard {
     bool Allows(llama_token token) const;
 };
 
+/** With `reasoning` (BuildReasoningBudget's sampler), the thought is tracked as llama.cpp's common
+ *  sampler tracks it: while the budget forces the closing tag, only that tag's next token can be
+ *  chosen (the greedy scan is skipped); a `lazy` grammar is neither applied nor fed while the model
+ *  thinks, and is given the closing tag when the thought ends. */
 llama_token SampleToken(llama_sampler * chain, llama_context * ctx, int32_t index, int32_t n_vocab,
                         std::vector<llama_token_data> & scratch, std::string & error, llama_sampler * grammar = nullptr,
-                        const SamplingParams * greedy = nullptr, const Utf8Guard * utf8 = nullptr);
+                        const SamplingParams * greedy = nullptr, const Utf8Guard * utf8 = nullptr,
+                        llama_sampler * reasoning = nullptr, bool lazy = false);
+
+/** llama.cpp's reasoning budget sampler for `params` (TracksReasoning() holds), fed the prompt's
+ *  opening of the answer; no budget counts down as without limit. */
+llama_sampler * BuildReasoningBudget(const SamplingParams & params, const ModelState & model);
 
 }  // namespace llama_napi

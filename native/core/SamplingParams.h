@@ -77,6 +77,22 @@ struct SamplingParams {
     /** Tokens the grammar accepts before the first generated one (text the prompt already holds,
      *  such as a chat template's opening of the answer). */
     std::vector<llama_token> grammar_prefill;
+    /** A reasoning model's thought (llama.cpp's reasoning budget sampler, as llama-server drives
+     *  it): it opens with `reasoning_start` and closes with any of `reasoning_end`. With a budget
+     *  (>= 0), once the thought has that many tokens the sampler forces `reasoning_forced` (the
+     *  first closing tag); a lazy grammar waits while the model thinks. `reasoning_prefill`: what
+     *  the prompt already wrote of the answer (a thought the template opens). */
+    int32_t reasoning_budget = -1;  // -1: none
+    std::vector<llama_token> reasoning_start;
+    std::vector<std::vector<llama_token>> reasoning_end;
+    std::vector<llama_token> reasoning_forced;
+    std::vector<llama_token> reasoning_prefill;
+
+    /** Whether a generation needs the reasoning budget sampler (llama.cpp's common_sampler_init
+     *  makes one on the same terms). */
+    bool TracksReasoning() const {
+        return !reasoning_start.empty() && !reasoning_end.empty() && (grammar_lazy || reasoning_budget >= 0);
+    }
 
     /** Whether the repetition penalties change anything. */
     bool HasPenalties() const {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <thread>
 
@@ -144,6 +145,33 @@ SamplingParams ReadSamplingParams(Napi::Env env, Napi::Object options, const Mod
     }
     if (params.grammar_lazy && params.grammar_trigger_patterns.empty() && params.grammar_trigger_tokens.empty()) {
         Throw(env, ErrorCode::InvalidArgument, "a lazy grammar needs grammarTriggerPatterns or grammarTriggerTokens");
+    }
+
+    params.reasoning_budget =
+        static_cast<int32_t>(ReadInteger(env, options, "reasoningBudget", params.reasoning_budget, -1, INT32_MAX));
+    if (!options.Get("reasoningStart").IsUndefined()) {
+        params.reasoning_start = ReadTokens(env, options.Get("reasoningStart"), model, "reasoningStart");
+    }
+    Napi::Value ends = options.Get("reasoningEnd");
+    if (!ends.IsUndefined()) {
+        if (!ends.IsArray()) {
+            Throw(env, ErrorCode::InvalidArgument, "reasoningEnd must be an array of token arrays");
+        }
+        for (uint32_t i = 0; i < ends.As<Napi::Array>().Length(); ++i) {
+            params.reasoning_end.push_back(ReadTokens(env, ends.As<Napi::Array>().Get(i), model, "reasoningEnd"));
+        }
+    }
+    if (!options.Get("reasoningForced").IsUndefined()) {
+        params.reasoning_forced = ReadTokens(env, options.Get("reasoningForced"), model, "reasoningForced");
+    } else if (!params.reasoning_end.empty()) {
+        params.reasoning_forced = params.reasoning_end.front();
+    }
+    if (!options.Get("reasoningPrefill").IsUndefined()) {
+        params.reasoning_prefill = ReadTokens(env, options.Get("reasoningPrefill"), model, "reasoningPrefill");
+    }
+    if (params.reasoning_budget >= 0 &&
+        (params.reasoning_start.empty() || params.reasoning_end.empty() || params.reasoning_end.front().empty())) {
+        Throw(env, ErrorCode::InvalidArgument, "reasoningBudget needs reasoningStart and reasoningEnd tokens");
     }
 
     Napi::Value bias = options.Get("logitBias");

@@ -214,11 +214,10 @@ class ApplyChatWorker : public PromiseWorker {
         out["triggerPatterns"] = patterns;
         out["triggerTokens"] = trigger_tokens;
 
-        // A grammar that applies from the first token starts after the generation prompt the
-        // template already wrote (common_sampler_init's prefill): its tokens, less a leading
-        // space some tokenizers add.
-        std::vector<llama_token> prefill;
-        if (!params.grammar.empty() && !params.grammar_lazy && !params.generation_prompt.empty()) {
+        // What the template already wrote of the answer, as common_sampler_init tokenizes it for
+        // its prefill: the tokens of the generation prompt, less a leading space some tokenizers add.
+        std::vector<llama_token> opening;
+        if (!params.generation_prompt.empty()) {
             std::vector<llama_token> tokens = common_tokenize(vocab, params.generation_prompt, false, true);
             for (size_t i = 0; i < tokens.size(); ++i) {
                 const std::string piece = common_token_to_piece(vocab, tokens[i], true);
@@ -226,10 +225,23 @@ class ApplyChatWorker : public PromiseWorker {
                     !std::isspace(static_cast<unsigned char>(params.generation_prompt[0]))) {
                     continue;
                 }
-                prefill.push_back(tokens[i]);
+                opening.push_back(tokens[i]);
             }
         }
-        out["grammarPrefill"] = prefill;
+        // A grammar that applies from the first token starts after it.
+        const bool eager = !params.grammar.empty() && !params.grammar_lazy;
+        out["grammarPrefill"] = eager ? opening : std::vector<llama_token>();
+        // The thought's tags as the reasoning budget sampler matches them (llama-server's
+        // reasoning_budget_start_tag and _end_tags), and the opening it is fed.
+        std::vector<std::vector<llama_token>> ends;
+        for (const std::string & tag : params.thinking_end_tags) {
+            if (!tag.empty()) ends.push_back(common_tokenize(vocab, tag, false, true));
+        }
+        const bool thinks = !params.thinking_start_tag.empty() && !ends.empty();
+        out["reasoningStart"] =
+            thinks ? common_tokenize(vocab, params.thinking_start_tag, false, true) : std::vector<llama_token>();
+        out["reasoningEnd"] = thinks ? ends : std::vector<std::vector<llama_token>>();
+        out["reasoningPrefill"] = thinks ? opening : std::vector<llama_token>();
         return out;
     }
 

@@ -229,6 +229,64 @@ describe('reasoning', () => {
   });
 });
 
+describe("thinkingBudget: the thought ends after that many tokens (llama.cpp's reasoning budget)", () => {
+  // DeepSeek-R1's template opens the answer with "<think>\n": the budget counts from the tag, so the
+  // template's newline is its first token and the model writes budget - 1 before "</think>" is
+  // forced. <think> and </think> are single tokens of this vocabulary, as of a reasoning model.
+  let thinker: LlamaModel;
+  let close: number[];
+  beforeAll(async () => {
+    thinker = await LlamaModel.load(testModelPath('qwenThink'), { contextSize: 1024, sequences: 1 });
+    close = await thinker.tokenize('</think>', { addSpecial: false, parseSpecial: true });
+  });
+  afterAll(async () => {
+    await thinker?.dispose();
+  });
+
+  test.each([
+    ['greedy', { temperature: 0 }],
+    ['sampled', { temperature: 0.9, seed: 11 }],
+  ])('%s: the same tokens up to the budget, then the closing tag', async (_name, sampling) => {
+    expect(close).toHaveLength(1);
+    const free = await thinker.chat(question, { ...sampling, maxTokens: 24 });
+    expect(free.tokens).not.toContain(close[0]); // the model would think on
+    expect(free.text).toBe('');
+    for (const budget of [1, 4, 9]) {
+      const bounded = await thinker.chat(question, { ...sampling, maxTokens: 24, thinkingBudget: budget });
+      expect(bounded.tokens.slice(0, budget - 1)).toEqual(free.tokens.slice(0, budget - 1));
+      expect(bounded.tokens[budget - 1]).toBe(close[0]);
+      expect(bounded.tokens).toHaveLength(24);
+      const thought = await thinker.detokenize(free.tokens.slice(0, budget - 1));
+      expect((bounded.reasoning ?? '').trim()).toBe(thought.trim());
+      expect(bounded.text.length).toBeGreaterThan(0);
+    }
+  });
+
+  test('0 closes the thought at once; a budget the thought stays within changes nothing', async () => {
+    const none = await thinker.chat(question, { temperature: 0, maxTokens: 8, thinkingBudget: 0 });
+    expect(none.tokens[0]).toBe(close[0]);
+    expect(none.reasoning).toBeUndefined();
+    const free = await thinker.chat(question, { temperature: 0, maxTokens: 24 });
+    const roomy = await thinker.chat(question, { temperature: 0, maxTokens: 24, thinkingBudget: 100 });
+    expect(roomy.tokens).toEqual(free.tokens);
+  });
+
+  test('a session default, and bad values', async () => {
+    const session = thinker.createChatSession({ temperature: 0, maxTokens: 6, thinkingBudget: 3 });
+    const first = await session.send('Hello');
+    expect(first.tokens[2]).toBe(close[0]);
+    const second = await session.send('And then?', { thinkingBudget: 1 });
+    expect(second.tokens[0]).toBe(close[0]);
+    await session.dispose();
+    for (const thinkingBudget of [-1, 1.5, '3', Number.NaN]) {
+      await expect(thinker.chat(question, { maxTokens: 2, thinkingBudget } as object)).rejects.toMatchObject({
+        code: 'INVALID_OPTION',
+        message: expect.stringMatching(/thinkingBudget/),
+      });
+    }
+  });
+});
+
 describe('a chat template is code from a stranger', () => {
   const HOSTILE = {
     'grows a string without end':
