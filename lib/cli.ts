@@ -4,15 +4,18 @@
 //
 // Exit codes: 0 done · 2 bad usage · 3 model missing or unloadable · 4 bad input · 5 the model's
 // answer failed (cut off, invalid) · 130 interrupted · 1 anything else.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { createInterface } from 'node:readline';
 
 import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 import { LlamaError } from './errors.js';
 import { GgufValueType, readGgufHeader, type GgufValue } from './gguf/index.js';
+import type { ChatSession, ChatSessionOptions } from './ChatSession.js';
 import { LlamaModel, type LoadOptions } from './LlamaModel.js';
+import { setLogLevel } from './logging.js';
 import { LocalProvider, type LocalProviderOptions } from './provider/LocalProvider.js';
 import type { CandidateProfile, CoverLetterLength, CoverLetterTone, JobPosting } from './provider/schemas.js';
 
@@ -35,6 +38,23 @@ interface GlobalOptions {
   gpuLayers?: number;
   temperature?: number;
   maxTokens?: number;
+  verbose?: boolean;
+}
+
+/** The API's option names in llama.cpp-napi's messages, and the flags that set them here. */
+const FLAGS: Array<[RegExp, string]> = [
+  [/\boptions\.template\b/g, '--template'],
+  [/\bcontextSize\b/g, '--context-size'],
+  [/\bmaxTokens\b/g, '--max-tokens'],
+  [/\bgpuLayers\b/g, '--gpu-layers'],
+  [/\bthinkingBudget\b/g, '--thinking-budget'],
+];
+
+/** An error's message as the command line tells it: naming its flags, not the API's options. */
+function cliMessage(error: unknown): string {
+  if (error instanceof LlamaError && error.code === 'MODEL_NOT_CONFIGURED') return NO_MODEL_HELP;
+  const message = error instanceof Error ? error.message : String(error);
+  return FLAGS.reduce((text, [option, flag]) => text.replace(option, flag), message);
 }
 
 const integer = (name: string) => (value: string) => {
@@ -200,6 +220,142 @@ function exitCodeOf(error: unknown): number {
   return EXIT.other;
 }
 
+interface ChatCommandOptions {
+  system?: string;
+  template?: string;
+  thinking?: boolean;
+  thinkingBudget?: number;
+  interactive?: boolean;
+}
+
+/** --template: a llama.cpp template name, Jinja text, or a file holding Jinja text. */
+function templateText(value: string): string {
+  return existsSync(value) && statSync(value).isFile() ? readInput(value) : value;
+}
+
+/** The chat options the command line sets (a session's: its system message included). */
+function chatSettings(model: LlamaModel, options: ChatCommandOptions, globals: GlobalOptions): ChatSessionOptions {
+  const template = options.template === undefined ? undefined : templateText(options.template);
+  if (template === undefined && model.info.chatTemplate === undefined) {
+    throw new CliError(
+      `${basename(model.path)} has no chat template: pass --template with a name (chatml, llama3, …), ` +
+        'Jinja text or a Jinja file',
+      EXIT.usage,
+    );
+  }
+  const { temperature, maxTokens } = globals;
+  return {
+    ...(options.system ? { system: options.system } : {}),
+    ...(template === undefined ? {} : { template }),
+    ...(options.thinking === false ? { thinking: false } : {}),
+    ...(options.thinkingBudget === undefined ? {} : { thinkingBudget: options.thinkingBudget }),
+    ...(temperature === undefined ? {} : { temperature }),
+    ...(maxTokens === undefined ? {} : { maxTokens }),
+  };
+}
+
+const CHAT_HELP = [
+  'Type a message and press Enter. Ctrl-C stops an answer; Ctrl-D (or /exit) ends the conversation.',
+  '  /save FILE   write the conversation, its memory included, to FILE',
+  '  /load FILE   continue a conversation /save wrote',
+  '  /reset       start the conversation again',
+  '  /help        this list',
+].join('\n');
+
+/**
+ * The interactive conversation: a ChatSession, one turn per line of input, answers streamed to
+ * stdout (with --json, one ChatResult per line), notes to stderr. Ctrl-C stops the answer being
+ * written (or, between answers, ends the conversation).
+ */
+async function chatLoop(model: LlamaModel, settings: ChatSessionOptions, globals: GlobalOptions): Promise<void> {
+  const terminal = process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const lines = createInterface({
+    input: process.stdin,
+    output: terminal ? process.stdout : undefined,
+    terminal,
+    historySize: 1000,
+    prompt: '> ',
+  });
+  const note = (text: string) => process.stderr.write(`${text}\n`);
+  const { system: _system, ...restored } = settings; // a loaded session brings its own system message
+  let session: ChatSession = model.createChatSession(settings);
+  let turn: AbortController | undefined;
+  const interrupt = () => {
+    if (turn !== undefined) turn.abort();
+    else lines.close();
+  };
+  lines.on('SIGINT', interrupt); // a terminal's Ctrl-C reaches readline
+  process.on('SIGINT', interrupt); // otherwise the process gets the signal
+  const prompt = () => {
+    if (terminal) lines.prompt();
+  };
+  const command = async (line: string): Promise<boolean> => {
+    const [name = '', ...rest] = line.split(/\s+/);
+    const argument = line.slice(name.length).trim();
+    if (name === '/exit' || name === '/quit') return false;
+    if (name === '/help') note(CHAT_HELP);
+    else if (name === '/reset') {
+      session.reset();
+      note('the conversation starts again');
+    } else if (name === '/save' || name === '/load') {
+      if (rest.length === 0) note(`usage: ${name} FILE`);
+      else if (name === '/save') {
+        await session.save(argument);
+        note(`saved ${session.history.length} messages to ${argument}`);
+      } else {
+        const loaded = await model.loadChatSession(argument, restored);
+        await session.dispose();
+        session = loaded;
+        note(`loaded ${session.history.length} messages from ${argument}`);
+      }
+    } else note(`unknown command ${name}: /help lists the commands`);
+    return true;
+  };
+  const answer = async (text: string) => {
+    turn = new AbortController();
+    try {
+      if (globals.json) {
+        print(await session.send(text, { signal: turn.signal }), globals);
+      } else {
+        const stream = session.stream(text, { signal: turn.signal });
+        for await (const chunk of stream) process.stdout.write(chunk.text);
+        await stream.result;
+        process.stdout.write('\n');
+      }
+    } catch (error) {
+      if (!(error instanceof LlamaError) || error.code !== 'ABORTED') throw error;
+      if (!globals.json) process.stdout.write('\n');
+      note('(stopped; the answer is not kept)');
+    } finally {
+      turn = undefined;
+    }
+  };
+  try {
+    if (terminal) note(`${basename(model.path)}: /help lists the commands, Ctrl-D ends the conversation`);
+    prompt();
+    for await (const raw of lines) {
+      const line = raw.trim();
+      try {
+        if (line.startsWith('/')) {
+          if (!(await command(line))) break;
+        } else if (line !== '') {
+          await answer(line);
+        }
+      } catch (error) {
+        // A turn or command that fails (a file that is not a session, a full context) leaves the
+        // conversation as it was: say why and go on.
+        if (!(error instanceof LlamaError)) throw error;
+        note(`llama-napi: ${cliMessage(error)}`);
+      }
+      prompt();
+    }
+  } finally {
+    process.off('SIGINT', interrupt);
+    lines.close();
+    await session.dispose();
+  }
+}
+
 export function program(): Command {
   const cli = new Command('llama-napi')
     .description('Run GGUF language models locally: job-application tools, generation and chat.')
@@ -210,9 +366,15 @@ export function program(): Command {
     .option('--gpu-layers <n>', 'layers to offload to a GPU', integer('gpu layers'))
     .option('--temperature <t>', 'sampling temperature (0 = greedy)', number('temperature'))
     .option('--max-tokens <n>', 'most tokens to generate', integer('max tokens'))
+    .option('-v, --verbose', "llama.cpp's log on stderr (its notes and warnings on loading a model)")
     .showHelpAfterError()
     .exitOverride();
   const globals = () => cli.opts<GlobalOptions>();
+  // llama.cpp's notes on a model's metadata are for those who ask (--verbose, LLAMA_NAPI_LOG_LEVEL).
+  cli.hook('preAction', () => {
+    if (globals().verbose) setLogLevel('info');
+    else if (!process.env.LLAMA_NAPI_LOG_LEVEL) setLogLevel('error');
+  });
 
   cli
     .command('parse-job')
@@ -320,27 +482,43 @@ export function program(): Command {
 
   cli
     .command('chat')
-    .description("answer a message with the model's chat template")
-    .argument('<message...>', 'the user message')
+    .description(
+      "answer a message with the model's chat template; without one, on a terminal (or with -i), " +
+        'an interactive conversation',
+    )
+    .argument('[message...]', 'the user message')
     .option('-s, --system <text>', 'a system message')
-    .option('--template <template>', "a chat template name (chatml, llama3, …) or Jinja text, instead of the model's")
-    .action(async (words: string[], options: { system?: string; template?: string }) => {
+    .option(
+      '--template <template>',
+      "a chat template instead of the model's: a name (chatml, llama3, …), Jinja text, or a file of Jinja",
+    )
+    .option('--no-thinking', 'a reasoning model answers without thinking first')
+    .option('--thinking-budget <tokens>', 'most tokens a thought may take', integer('thinking budget'))
+    .option('-i, --interactive', 'an interactive conversation, also when standard input is not a terminal')
+    .action(async (words: string[], options: ChatCommandOptions) => {
+      const interactive = options.interactive === true || (words.length === 0 && process.stdin.isTTY === true);
+      if (!interactive && words.length === 0) {
+        throw new CliError('chat needs a message (or -i for a conversation)', EXIT.usage);
+      }
       const model = await loadModel(globals());
-      const { temperature, maxTokens } = globals();
-      const signal = interruptSignal();
-      const messages = [
-        ...(options.system ? [{ role: 'system', content: options.system }] : []),
-        { role: 'user', content: words.join(' ') },
-      ];
-      await streamOrPrint(model, (onToken) =>
-        model.chat(messages, {
-          signal,
-          ...(options.template === undefined ? {} : { template: options.template }),
-          ...(temperature === undefined ? {} : { temperature }),
-          ...(maxTokens === undefined ? {} : { maxTokens }),
-          ...(onToken ? { onToken } : {}),
-        }),
-      );
+      try {
+        const settings = chatSettings(model, options, globals());
+        if (interactive) {
+          await chatLoop(model, settings, globals());
+          return;
+        }
+        const { system, ...chatOptions } = settings;
+        const messages = [
+          ...(system ? [{ role: 'system', content: system }] : []),
+          { role: 'user', content: words.join(' ') },
+        ];
+        const signal = interruptSignal();
+        await streamOrPrint(model, (onToken) =>
+          model.chat(messages, { ...chatOptions, signal, ...(onToken ? { onToken } : {}) }),
+        );
+      } finally {
+        await model.dispose();
+      }
     });
 
   cli
@@ -395,9 +573,7 @@ async function main(): Promise<void> {
         error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : EXIT.usage;
       return;
     }
-    const message =
-      error instanceof LlamaError && error.code === 'MODEL_NOT_CONFIGURED' ? NO_MODEL_HELP : (error as Error).message;
-    process.stderr.write(`llama-napi: ${message}\n`);
+    process.stderr.write(`llama-napi: ${cliMessage(error)}\n`);
     process.exitCode = exitCodeOf(error);
   }
 }

@@ -1,10 +1,19 @@
 // The llama-napi command line (dist/cli.js, compiled by the test setup): outputs, --json, exit codes.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { describe, expect, test } from 'vitest';
 
-import { JobPostingSchema, ResumeSchema, SkillSuggestionsSchema, coverLetterSchema } from '../../lib/index.js';
+import {
+  type ChatResult,
+  JobPostingSchema,
+  LlamaModel,
+  ResumeSchema,
+  SkillSuggestionsSchema,
+  coverLetterSchema,
+} from '../../lib/index.js';
 import { testModelPath } from '../fixtures/models.js';
 import { repoRoot } from '../fixtures/paths.js';
 
@@ -131,5 +140,100 @@ describe('llama-napi CLI', () => {
     expect(cli(['--model', model, 'resume', '--profile', profile]).code).toBe(2);
     expect(cli(['--model', model, 'parse-job', '-'], { input: '  ' }).code).toBe(4);
     expect(cli(['--help']).code).toBe(0);
+  });
+});
+
+describe('llama-napi chat: a conversation', () => {
+  const greedy = ['--model', model, '--temperature', '0', '--max-tokens', '8'];
+
+  test('each line a turn with the history before it; /save, /reset, /load; answers as chat() gives them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llama-napi-cli-chat-'));
+    const file = join(dir, 'talk.session');
+    try {
+      const input = ['Hello', `/save ${file}`, '/reset', '/bogus', `/load ${file}`, 'And then?', '/exit', 'never read'];
+      const run = cli([...greedy, '--json', 'chat', '-i', '--system', 'Be brief.'], { input: `${input.join('\n')}\n` });
+      expect(run.code).toBe(0);
+      const [first, second, ...more] = run.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as ChatResult);
+      expect(more).toEqual([]);
+      expect(run.stderr).toBe(
+        [
+          `saved 3 messages to ${file}`,
+          'the conversation starts again',
+          'unknown command /bogus: /help lists the commands',
+          `loaded 3 messages from ${file}`,
+          '',
+        ].join('\n'),
+      );
+      // The same conversation through chat(); the restored session decoded only the new turn.
+      const llama = await LlamaModel.load(model);
+      try {
+        const options = { temperature: 0, maxTokens: 8 };
+        const system = { role: 'system', content: 'Be brief.' };
+        const one = await llama.chat([system, { role: 'user', content: 'Hello' }], options);
+        expect(first!.text).toBe(one.text);
+        const two = await llama.chat(
+          [
+            system,
+            { role: 'user', content: 'Hello' },
+            { role: 'assistant', content: one.text },
+            { role: 'user', content: 'And then?' },
+          ],
+          options,
+        );
+        expect(second!.text).toBe(two.text);
+        expect(second!.timings.reusedTokens).toBeGreaterThan(0);
+      } finally {
+        await llama.dispose();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('Ctrl-C stops the answer being written, and the conversation goes on', async () => {
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot, 'dist', 'cli.js'), ...greedy.slice(0, 4), '--max-tokens', '3000', 'chat', '-i'],
+      { env: { ...process.env, LLAMA_NAPI_LOG_LEVEL: 'error' } },
+    );
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    child.stderr.on('data', (data: Buffer) => {
+      stderr += data.toString();
+      if (stderr.includes('stopped')) child.stdin.end('/exit\n');
+    });
+    child.stdout.on('data', (data: Buffer) => {
+      stdout += data.toString();
+      if (!interrupted) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    child.stdin.write('Tell me a long story\n');
+    const code = await new Promise<number | null>((done) => child.on('exit', done));
+    expect(code).toBe(0);
+    expect(stderr).toBe('(stopped; the answer is not kept)\n');
+    expect(stdout.length).toBeGreaterThan(0);
+  });
+
+  test("messages name the command's flags; llama.cpp's notes only with --verbose", () => {
+    const quiet = { env: { LLAMA_NAPI_LOG_LEVEL: '' } };
+    const noTemplate = cli(['--model', testModelPath('spmF32'), 'chat', 'Hello'], quiet);
+    expect(noTemplate.code).toBe(2);
+    expect(noTemplate.stderr).toMatch(/has no chat template: pass --template/);
+    expect(cli(['--model', model, 'chat'], quiet)).toMatchObject({ code: 2, stderr: expect.stringMatching(/-i/) });
+    const overflow = cli([...greedy, '-c', '64', 'chat', '-i'], { ...quiet, input: `${'word '.repeat(600)}\n` });
+    expect(overflow.code).toBe(0);
+    expect(overflow.stderr).toMatch(/more than the context holds .*--context-size/);
+    const plain = cli([...greedy, 'chat', 'Hello'], quiet);
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toBe('');
+    const verbose = cli(['-v', ...greedy, 'chat', 'Hello'], quiet);
+    expect(verbose.code).toBe(0);
+    expect(verbose.stderr).toMatch(/llama_model_loader/);
   });
 });
