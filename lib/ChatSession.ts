@@ -1,10 +1,9 @@
 // ChatSession: a conversation that keeps its sequence's memory between turns (each turn decodes only
 // what is new), runs tool handlers, and saves to a file whose restore decodes nothing again.
 import { LlamaError } from './errors.js';
-import type { ChatOptions, ChatResult } from './LlamaModel.js';
+import type { ChatChunk, ChatOptions, ChatResult } from './LlamaModel.js';
 import { checkMessages, type ChatMessage } from './generation/chat.js';
 import { checkTools, type ChatTool, type ToolCall } from './generation/chat-layer.js';
-import type { TokenChunk } from './generation/result.js';
 import { readSessionFile, writeSessionFile, type SessionHeader } from './generation/session-file.js';
 import { TokenStream } from './generation/stream.js';
 import { optionalSignal, optionsObject } from './option-checks.js';
@@ -62,7 +61,7 @@ export interface SessionHost {
     messages: readonly ChatMessage[],
     options: ChatOptions,
     affinity: number,
-    onChunk: ((chunk: TokenChunk) => void) | undefined,
+    onChunk: ((chunk: ChatChunk) => void) | undefined,
   ): { result: Promise<ChatResult>; abort: () => void };
   saveSequence(affinity: number): Promise<NativeSequenceState>;
   loadSequence(affinity: number, tokens: number[], state: Uint8Array, draftState: Uint8Array): Promise<void>;
@@ -252,12 +251,12 @@ export class ChatSession {
   }
 
   /** send(), streamed: the chunks of every round of the turn; `result` is send()'s result. */
-  stream(input: ChatInput, options: Omit<ChatSendOptions, 'onToken'> = {}): TokenStream<ChatResult> {
+  stream(input: ChatInput, options: Omit<ChatSendOptions, 'onToken'> = {}): TokenStream<ChatResult, ChatChunk> {
     if (options !== null && typeof options === 'object' && 'onToken' in options) {
       throw new LlamaError('INVALID_OPTION', 'stream() takes no onToken: iterate the stream instead');
     }
     const stopper = new AbortController();
-    return new TokenStream<ChatResult>(
+    return new TokenStream<ChatResult, ChatChunk>(
       (push) => this.#enqueue(input, options, push, stopper.signal),
       () => stopper.abort(),
     );
@@ -332,7 +331,7 @@ export class ChatSession {
   #enqueue(
     input: ChatInput,
     options: ChatSendOptions,
-    onChunk: ((chunk: TokenChunk) => void) | undefined,
+    onChunk: ((chunk: ChatChunk) => void) | undefined,
     stopped?: AbortSignal,
   ): Promise<ChatResult> {
     this.#assertLive();
@@ -367,7 +366,7 @@ export class ChatSession {
     options: ChatOptions,
     maxRounds: number,
     signal: AbortSignal | undefined,
-    onChunk: ((chunk: TokenChunk) => void) | undefined,
+    onChunk: ((chunk: ChatChunk) => void) | undefined,
     stopped: AbortSignal | undefined,
   ): Promise<ChatResult> {
     const signals = [this.#stop.signal, ...(signal === undefined ? [] : [signal]), ...(stopped ? [stopped] : [])];

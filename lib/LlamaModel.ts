@@ -17,11 +17,13 @@ import { LlamaError, fromNative, invalidOption } from './errors.js';
 import { checkModelFile } from './gguf/check-file.js';
 import { checkMessages, formatChat, type ChatMessage } from './generation/chat.js';
 import {
+  ChatDeltas,
   applyChat,
   checkTools,
   formatSampling,
   isTemplateName,
   parseChat,
+  parsePartialChat,
   type ChatLayerRequest,
   type ChatTool,
   type ToolCall,
@@ -121,8 +123,21 @@ export interface DetokenizeOptions {
   unparseSpecial?: boolean;
 }
 
+/** A chunk of chat()'s stream: the raw token and text, and what it adds to the answer and the thought. */
+export interface ChatChunk extends TokenChunk {
+  /** What this chunk adds to the answer's `text` (nothing while the model thinks or writes a tool call). */
+  content: string;
+  /** What this chunk adds to the thought (`reasoning`). */
+  reasoning: string;
+}
+
 /** Options of {@link LlamaModel.chat}: those of generate(), the template, tools and thinking. */
-export interface ChatOptions extends GenerateOptions {
+export interface ChatOptions extends Omit<GenerateOptions, 'onToken'> {
+  /**
+   * Called with each chunk as it is generated: its raw `text`, and the `content` and `reasoning` it
+   * adds, as llama.cpp's parser for the template reads the text so far.
+   */
+  onToken?: (chunk: ChatChunk) => void;
   /** A Jinja chat template or a llama.cpp template name ("chatml", "llama3", …). Default: the model's own. */
   template?: string;
   /** Functions the model may call (a Jinja template is needed). */
@@ -176,6 +191,15 @@ export interface ChatResult extends Omit<GenerateResult, 'stopReason'> {
 /** chat() with a JSON schema: `json` is the parsed, validated answer. */
 export interface JsonChatResult<T> extends ChatResult {
   json: T;
+}
+
+/** A chat call checked and formatted: its generation, how to read its answer, where its chunks go. */
+interface ChatPlan {
+  prepared: PreparedGeneration;
+  finish: (result: GenerateResult) => Promise<ChatResult>;
+  /** The answer and thought in text still being written (none: the text is the answer). */
+  parse?: (text: string) => Promise<{ content: string; reasoning: string }>;
+  onToken?: (chunk: ChatChunk) => void;
 }
 
 /** A generation checked and ready to run (or to abort). */
@@ -663,23 +687,28 @@ export class LlamaModel {
   ): Promise<JsonChatResult<[T] extends [never] ? FromJsonSchema<S> : T>>;
   async chat(messages: readonly ChatMessage[], options?: ChatOptions): Promise<ChatResult>;
   async chat(messages: readonly ChatMessage[], options: ChatOptions = {}): Promise<ChatResult> {
-    const plan = await this.#chatPlan(messages, options);
-    return plan.finish(await plan.prepared.run());
+    return this.#runChat(await this.#chatPlan(messages, options));
   }
 
-  /** chat(), streamed: `for await (const { text } of model.streamChat(messages))`; `result` is the ChatResult. */
-  streamChat(messages: readonly ChatMessage[], options: Omit<ChatOptions, 'onToken'> = {}): TokenStream<ChatResult> {
+  /**
+   * chat(), streamed: `for await (const { content, reasoning } of model.streamChat(messages))`, each
+   * chunk with what it adds to the answer and the thought; `result` is the ChatResult.
+   */
+  streamChat(
+    messages: readonly ChatMessage[],
+    options: Omit<ChatOptions, 'onToken'> = {},
+  ): TokenStream<ChatResult, ChatChunk> {
     if (options !== null && typeof options === 'object' && 'onToken' in options) {
       throw new LlamaError('INVALID_OPTION', 'streamChat() takes no onToken: iterate the stream instead');
     }
     let stopped = false;
     let abort: (() => void) | undefined;
-    return new TokenStream<ChatResult>(
+    return new TokenStream<ChatResult, ChatChunk>(
       async (push) => {
         const plan = await this.#chatPlan(messages, options);
         abort = plan.prepared.abort;
         if (stopped) abort();
-        return plan.finish(await plan.prepared.run(push));
+        return this.#runChat(plan, push);
       },
       () => {
         stopped = true;
@@ -688,14 +717,23 @@ export class LlamaModel {
     );
   }
 
-  async #chatPlan(
-    messages: readonly ChatMessage[],
-    options: ChatOptions,
-    affinity = 0,
-  ): Promise<{
-    prepared: PreparedGeneration;
-    finish: (result: GenerateResult) => Promise<ChatResult>;
-  }> {
+  /** Runs a planned chat; its chunks (to `push`, else to the onToken option) carry the answer text
+   *  and thought each adds. */
+  async #runChat(plan: ChatPlan, push?: (chunk: ChatChunk) => void): Promise<ChatResult> {
+    const receiver = push ?? plan.onToken;
+    if (receiver === undefined) return plan.finish(await plan.prepared.run());
+    const deltas = new ChatDeltas<TokenChunk>(plan.parse, receiver);
+    try {
+      const answer = await plan.finish(await plan.prepared.run(deltas.onChunk));
+      await deltas.finish(answer);
+      return answer;
+    } catch (error) {
+      await deltas.settled();
+      throw error;
+    }
+  }
+
+  async #chatPlan(messages: readonly ChatMessage[], options: ChatOptions, affinity = 0): Promise<ChatPlan> {
     const { checked, opts, generateOptions, constrained, template, tools, request, thinkingBudget } = this.#chatCheck(
       messages,
       options,
@@ -714,7 +752,7 @@ export class LlamaModel {
         undefined,
         affinity,
       );
-      return { prepared, finish: async (result) => ({ ...result, toolCalls: [] }) };
+      return { prepared, finish: async (result) => ({ ...result, toolCalls: [] }), onToken: opts.onToken };
     }
 
     const format = await this.#track(applyChat(this.#model, request));
@@ -740,7 +778,11 @@ export class LlamaModel {
       if (parsed.toolCalls.length > 0) answer.stopReason = 'toolCalls';
       return answer;
     };
-    return { prepared, finish };
+    const parse =
+      constrained || format.plain
+        ? undefined
+        : (text: string) => this.#track(parsePartialChat(this.#model, text, format, offered.length > 0));
+    return { prepared, finish, parse, onToken: opts.onToken };
   }
 
   /**
@@ -787,7 +829,7 @@ export class LlamaModel {
           const plan = await this.#chatPlan(messages, options, affinity);
           abort = plan.prepared.abort;
           if (stopped) abort();
-          return plan.finish(await plan.prepared.run(onChunk));
+          return this.#runChat(plan, onChunk);
         })();
         return {
           result,

@@ -14,7 +14,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { LlamaError } from './errors.js';
 import { GgufValueType, readGgufHeader, type GgufValue } from './gguf/index.js';
 import type { ChatSession, ChatSessionOptions } from './ChatSession.js';
-import { LlamaModel, type LoadOptions } from './LlamaModel.js';
+import { LlamaModel, type ChatChunk, type LoadOptions } from './LlamaModel.js';
 import { setLogLevel } from './logging.js';
 import { LocalProvider, type LocalProviderOptions } from './provider/LocalProvider.js';
 import type { CandidateProfile, CoverLetterLength, CoverLetterTone, JobPosting } from './provider/schemas.js';
@@ -254,6 +254,31 @@ function chatSettings(model: LlamaModel, options: ChatCommandOptions, globals: G
   };
 }
 
+/** Writes a chat's answer as it streams: the thought dimmed on a terminal (left out elsewhere, as
+ *  it is not the answer), then the answer. */
+function chatWriter(): ((chunk: ChatChunk) => void) & { end: () => void } {
+  const terminal = process.stdout.isTTY === true;
+  let thinking = false;
+  const write = (chunk: ChatChunk) => {
+    if (terminal && chunk.reasoning !== '') {
+      if (!thinking) process.stdout.write('\x1b[2m');
+      thinking = true;
+      process.stdout.write(chunk.reasoning);
+    }
+    if (chunk.content !== '') {
+      if (thinking) process.stdout.write('\x1b[22m\n');
+      thinking = false;
+      process.stdout.write(chunk.content);
+    }
+  };
+  return Object.assign(write, {
+    end: () => {
+      process.stdout.write(thinking ? '\x1b[22m\n' : '\n');
+      thinking = false;
+    },
+  });
+}
+
 const CHAT_HELP = [
   'Type a message and press Enter. Ctrl-C stops an answer; Ctrl-D (or /exit) ends the conversation.',
   '  /save FILE   write the conversation, its memory included, to FILE',
@@ -318,9 +343,10 @@ async function chatLoop(model: LlamaModel, settings: ChatSessionOptions, globals
         print(await session.send(text, { signal: turn.signal }), globals);
       } else {
         const stream = session.stream(text, { signal: turn.signal });
-        for await (const chunk of stream) process.stdout.write(chunk.text);
+        const write = chatWriter();
+        for await (const chunk of stream) write(chunk);
         await stream.result;
-        process.stdout.write('\n');
+        write.end();
       }
     } catch (error) {
       if (!(error instanceof LlamaError) || error.code !== 'ABORTED') throw error;
@@ -513,9 +539,13 @@ export function program(): Command {
           { role: 'user', content: words.join(' ') },
         ];
         const signal = interruptSignal();
-        await streamOrPrint(model, (onToken) =>
-          model.chat(messages, { ...chatOptions, signal, ...(onToken ? { onToken } : {}) }),
-        );
+        if (globals().json) {
+          print(await model.chat(messages, { ...chatOptions, signal }), globals());
+        } else {
+          const write = chatWriter();
+          await model.chat(messages, { ...chatOptions, signal, onToken: write });
+          write.end();
+        }
       } finally {
         await model.dispose();
       }

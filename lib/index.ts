@@ -2,6 +2,7 @@
 export {
   LlamaModel,
   type ChatOptions,
+  type ChatChunk,
   type ChatResult,
   type JsonChatResult,
   type DetokenizeOptions,

@@ -283,6 +283,97 @@ export async function parseChat(
   return { content: parsed.content, reasoning: parsed.reasoning, toolCalls };
 }
 
+/** The answer and thought llama.cpp's parser reads in text still being written (a tag half written is
+ *  held back; tool calls are read, so their markup is neither, but not returned). */
+export async function parsePartialChat(
+  model: NativeModel,
+  text: string,
+  format: ChatFormat,
+  toolCalls: boolean,
+): Promise<{ content: string; reasoning: string }> {
+  const options = JSON.stringify({
+    format: format.format,
+    parser: format.parser,
+    generationPrompt: format.generationPrompt,
+    parseToolCalls: toolCalls,
+    partial: true,
+  });
+  const parsed = JSON.parse(await native(model.parseChat(text, options))) as ParsedMessage;
+  return { content: parsed.content, reasoning: parsed.reasoning };
+}
+
+/** A chat generation's chunk: the raw token and text, and what it adds to the answer and to the thought. */
+export interface ChatDelta {
+  /** What this chunk adds to the answer's `text` (empty while the model thinks, or writes a tool call). */
+  content: string;
+  /** What this chunk adds to the thought (`reasoning`). */
+  reasoning: string;
+}
+
+/**
+ * Turns a chat generation's raw chunks into chunks that also carry the answer text and thought each
+ * adds, as llama.cpp's parser reads the text so far (llama-server's streamed deltas). The parses run
+ * one after another, off the main thread; chunks keep their order. Without `parse` (an answer that
+ * is all content: a grammar's, or a template llama.cpp cannot analyze) the text is the content.
+ */
+export class ChatDeltas<C extends { token: number; text: string }> {
+  readonly #parse: ((text: string) => Promise<{ content: string; reasoning: string }>) | undefined;
+  readonly #push: (chunk: C & ChatDelta) => void;
+  #text = '';
+  #content = '';
+  #reasoning = '';
+  #token = -1;
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    parse: ((text: string) => Promise<{ content: string; reasoning: string }>) | undefined,
+    push: (chunk: C & ChatDelta) => void,
+  ) {
+    this.#parse = parse;
+    this.#push = push;
+  }
+
+  /** Receives the generation's chunks. */
+  readonly onChunk = (chunk: C): void => {
+    this.#text += chunk.text;
+    this.#token = chunk.token;
+    const text = this.#text;
+    const parse = this.#parse;
+    this.#chain = this.#chain.then(async () => {
+      const seen = parse === undefined ? { content: text, reasoning: '' } : await parse(text).catch(() => undefined);
+      this.#push({ ...chunk, ...this.#advance(seen?.content ?? this.#content, seen?.reasoning ?? this.#reasoning) });
+    });
+  };
+
+  /** Waits for the chunks still being parsed. */
+  settled(): Promise<void> {
+    return this.#chain;
+  }
+
+  /** After the last chunk: what the final parse adds to what the chunks gave (text the partial
+   *  parser held back), as one more chunk without text. */
+  async finish(answer: { text: string; reasoning?: string }): Promise<void> {
+    await this.#chain;
+    const rest = this.#advance(answer.text, answer.reasoning ?? '');
+    if (rest.content !== '' || rest.reasoning !== '')
+      this.#push({ token: this.#token, text: '', ...rest } as C & ChatDelta);
+  }
+
+  /** The growth from what was given to `content` and `reasoning` (nothing where a parse went back). */
+  #advance(content: string, reasoning: string): ChatDelta {
+    const delta: ChatDelta = { content: '', reasoning: '' };
+    if (content.length > this.#content.length && content.startsWith(this.#content)) {
+      delta.content = content.slice(this.#content.length);
+      this.#content = content;
+    }
+    if (reasoning.length > this.#reasoning.length && reasoning.startsWith(this.#reasoning)) {
+      delta.reasoning = reasoning.slice(this.#reasoning.length);
+      this.#reasoning = reasoning;
+    }
+    return delta;
+  }
+}
+
 /** Whether `template` is a llama.cpp template name ("chatml", "llama3", …) rather than Jinja text. */
 export function isTemplateName(template: string): boolean {
   return !template.includes('{{') && !template.includes('{%');

@@ -3,12 +3,13 @@ import type { GenerateResult, TokenChunk } from './result.js';
 
 /**
  * The chunks of one generation, in order, as they are produced; `result` settles when it ends.
+ * A chat's stream has {@link ChatChunk}s: each also says what it adds to the answer and the thought.
  * Leaving a `for await` loop early (break, return, throw) stops the generation.
  */
-export class TokenStream<R = GenerateResult> implements AsyncIterable<TokenChunk> {
+export class TokenStream<R = GenerateResult, C extends TokenChunk = TokenChunk> implements AsyncIterable<C> {
   /** The whole generation: settles after the last chunk. */
   readonly result: Promise<R>;
-  readonly #buffer: TokenChunk[] = [];
+  readonly #buffer: C[] = [];
   #waiting: (() => void) | undefined;
   #ended = false;
   #error: unknown;
@@ -16,7 +17,7 @@ export class TokenStream<R = GenerateResult> implements AsyncIterable<TokenChunk
   readonly #stop: () => void;
 
   /** @internal Built by LlamaModel.stream(). */
-  constructor(start: (push: (chunk: TokenChunk) => void) => Promise<R>, stop: () => void) {
+  constructor(start: (push: (chunk: C) => void) => Promise<R>, stop: () => void) {
     this.#stop = stop;
     this.result = start((chunk) => {
       this.#buffer.push(chunk);
@@ -49,7 +50,7 @@ export class TokenStream<R = GenerateResult> implements AsyncIterable<TokenChunk
     waiting?.();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<TokenChunk> {
+  async *[Symbol.asyncIterator](): AsyncIterator<C> {
     if (this.#iterating) throw new TypeError('a TokenStream can be iterated only once');
     this.#iterating = true;
     let finished = false;

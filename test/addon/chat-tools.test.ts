@@ -197,6 +197,29 @@ describe('reasoning', () => {
     expect(result.tokens).toHaveLength(24);
   });
 
+  test("a streamed tool call's markup is neither answer nor thought", async () => {
+    const stream = model.streamChat(question, {
+      template: corpusTemplate('Qwen-Qwen2.5-7B-Instruct'),
+      tools: [weather],
+      toolChoice: 'required',
+      thinking: false,
+      parallelToolCalls: false,
+      temperature: 0,
+      maxTokens: 120,
+    });
+    let content = '';
+    let raw = '';
+    for await (const chunk of stream) {
+      content += chunk.content;
+      raw += chunk.text;
+    }
+    const result = await stream.result;
+    expectWeatherCall(result);
+    expect(raw).toContain('<tool_call>');
+    expect(content).toBe(result.text);
+    expect(content).not.toContain('<tool_call>');
+  });
+
   test('thinking: false renders the template without a thought (enable_thinking)', async () => {
     const on = await model.chat(question, { temperature: 0, maxTokens: 4 });
     const off = await model.chat(question, { temperature: 0, maxTokens: 4, thinking: false });
@@ -269,6 +292,30 @@ describe("thinkingBudget: the thought ends after that many tokens (llama.cpp's r
     const free = await thinker.chat(question, { temperature: 0, maxTokens: 24 });
     const roomy = await thinker.chat(question, { temperature: 0, maxTokens: 24, thinkingBudget: 100 });
     expect(roomy.tokens).toEqual(free.tokens);
+  });
+
+  test("streamChat's chunks tell the thought from the answer, as the result does", async () => {
+    const stream = thinker.streamChat(question, { temperature: 0, maxTokens: 24, thinkingBudget: 6 });
+    const chunks = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    const result = await stream.result;
+    expect(chunks.map((chunk) => chunk.token).slice(0, 24)).toEqual(result.tokens);
+    expect(chunks.map((chunk) => chunk.content).join('')).toBe(result.text);
+    expect(chunks.map((chunk) => chunk.reasoning).join('')).toBe(result.reasoning);
+    // Before the closing tag all is thought; after it, all is answer.
+    const closing = chunks.findIndex((chunk) => chunk.token === close[0]);
+    expect(closing).toBe(5);
+    expect(chunks.slice(0, closing).every((chunk) => chunk.content === '' && chunk.reasoning !== '')).toBe(true);
+    expect(chunks.slice(closing + 1).every((chunk) => chunk.reasoning === '')).toBe(true);
+    // chat()'s onToken gets the same chunks.
+    const seen: string[] = [];
+    await thinker.chat(question, {
+      temperature: 0,
+      maxTokens: 24,
+      thinkingBudget: 6,
+      onToken: (chunk) => seen.push(`${chunk.reasoning}|${chunk.content}`),
+    });
+    expect(seen).toEqual(chunks.map((chunk) => `${chunk.reasoning}|${chunk.content}`));
   });
 
   test('a session default, and bad values', async () => {
