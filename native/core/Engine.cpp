@@ -326,15 +326,13 @@ Engine::Slot * Engine::PickSlot(uint64_t affinity, const std::vector<llama_token
         if (!better) {
             const int r = rank(*candidate);
             const int b = rank(*best);
-            // A session's own sequence first; then the longest shared prefix, where another session's
-            // sequence only wins with a longer prefix (it holds that session's conversation); then
-            // the least recently used.
-            if (r == 2 || b == 2) {
+            // A session's own sequence first; then a sequence no session owns, and only then another
+            // session's (taking it costs that session its conversation's memory, more than a shared
+            // prefix saves); among equals the longest shared prefix, then the least recently used.
+            if (r != b) {
                 better = r > b;
             } else if (common != best_common) {
                 better = common > best_common;
-            } else if (r != b) {
-                better = r > b;
             } else {
                 better = candidate->last_used < best->last_used;
             }

@@ -177,8 +177,9 @@ class Engine {
     void Admit(Arrival arrival);
     /** Saves or restores a sequence's memory (a request with an op) and reports it. */
     void RunSequenceOp(Arrival arrival);
-    /** The free slot for a request: its affinity's, else the one whose cache shares the longest
-     *  prefix with `prompt` (sequences other sessions own last), then the least recently used. */
+    /** The free slot for a request: its affinity's; else one no session owns, else another
+     *  session's; among those, the one whose cache shares the longest prefix with `prompt`, then
+     *  the least recently used. */
     Slot * PickSlot(uint64_t affinity, const std::vector<llama_token> & prompt, size_t & common);
     /** The request's prompt tokens (tokenizing its text), checked against the sequence size. */
     bool PreparePrompt(GenerationRequest & request, NativeFailure & failure) const;

@@ -86,6 +86,18 @@ describe('chat sessions on stories260K', () => {
     await Promise.all([a.dispose(), b.dispose(), alone.dispose()]);
   });
 
+  test("sessions taking turns keep their own sequences: a shared prefix does not take another's", async () => {
+    const make = () => model.createChatSession({ template: CHATML_TEMPLATE, system: 'A story.', ...greedy });
+    const [a, b] = [make(), make()];
+    const a1 = await a.send('Lily had a cat.');
+    const b1 = await b.send('Tom had a dog.'); // the free sequence, not a's (which shares the system prompt)
+    const a2 = await a.send('What did it do?');
+    const b2 = await b.send('Where did it go?');
+    expect(a2.timings.reusedTokens).toBeGreaterThanOrEqual(a1.timings.promptTokens);
+    expect(b2.timings.reusedTokens).toBeGreaterThanOrEqual(b1.timings.promptTokens);
+    await Promise.all([a.dispose(), b.dispose()]);
+  });
+
   test('save → load continues exactly as the uninterrupted session, here and in another process', async () => {
     const session = model.createChatSession({ template: CHATML_TEMPLATE, ...greedy });
     await session.send('Once upon a time');
