@@ -524,7 +524,8 @@ const CASES: Record<string, Case> = {
   'MiniMax-M2: a thought, then a call without arguments': {
     template: 'MiniMax-M2',
     output:
-      'Let\'s call a tool:\n</think>\n\n<minimax:tool_call>\n<invoke name="empty_args">\n</invoke>\n</minimax:tool_call>',
+      "Let's call a tool:\n</think>\n\n" +
+      '<minimax:tool_call>\n<invoke name="empty_args">\n</invoke>\n</minimax:tool_call>',
     thinking: true,
     tools: [emptyArgs],
     expected: { content: '', reasoning: "Let's call a tool:", calls: [{ name: 'empty_args', arguments: {} }] },
