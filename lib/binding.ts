@@ -23,6 +23,7 @@ export const NATIVE_ERROR_CODES = [
   'INVALID_DRAFT_MODEL',
   'INVALID_CHAT_TEMPLATE',
   'INVALID_SESSION_FILE',
+  'RPC_FAILED',
   'NATIVE_ERROR',
 ] as const;
 
@@ -430,6 +431,13 @@ export interface NativeAddon {
   /** Every device ggml can use (initializes the backends first, on the calling thread). */
   devices(): NativeDevice[];
   supportsMmap(): boolean;
+  /**
+   * ggml's RPC server for this machine's devices (`devices`: ggml's device names; default its GPUs,
+   * else the CPU) at `endpoint` ("host:port"), on a thread of its own for the life of the process:
+   * run it in a process of its own (startRpcServer does). Rejects with RPC_FAILED only if the server
+   * stops (its address could not be bound, say); an unknown device is INVALID_ARGUMENT.
+   */
+  rpcServe(endpoint: string, options: { threads?: number; cacheDir?: string; devices?: string[] }): Promise<never>;
   /** Native handles made and freed so far, per kind (process-wide): made − freed are alive. */
   stats(): Record<'models' | 'contexts' | 'samplers' | 'engines' | 'channels', { made: number; freed: number }>;
   /** Disposes every context and waits for native work to leave llama.cpp (called at process exit). */

@@ -16,6 +16,7 @@ import { GgufValueType, readGgufHeader, type GgufValue } from './gguf/index.js';
 import type { ChatSession, ChatSessionOptions } from './ChatSession.js';
 import { LlamaModel, type ChatChunk, type LoadOptions } from './LlamaModel.js';
 import { setLogLevel } from './logging.js';
+import { startRpcServer } from './rpc.js';
 import { LocalProvider, type LocalProviderOptions } from './provider/LocalProvider.js';
 import type { CandidateProfile, CoverLetterLength, CoverLetterTone, JobPosting } from './provider/schemas.js';
 
@@ -548,6 +549,40 @@ export function program(): Command {
         }
       } finally {
         await model.dispose();
+      }
+    });
+
+  cli
+    .command('rpc-server')
+    .description(
+      "serve this machine's devices to llama.cpp RPC clients (a model's layers computed here); " +
+        'Ctrl-C stops. The protocol is unauthenticated: keep it on 127.0.0.1, a trusted network or a tunnel',
+    )
+    .option('--host <address>', 'the address to listen on', '127.0.0.1')
+    .option('--port <port>', 'the TCP port', integer('port'), 50052)
+    .option('--device <names>', 'the devices to serve, comma-separated (default: the GPUs, else the CPU)')
+    .option('--cache <dir>', 'keep tensors clients send in DIR, so a next load sends only their hashes')
+    .action(async (options: { host: string; port: number; device?: string; cache?: string }) => {
+      const { threads } = globals();
+      // The library's warning about an address other machines reach, as the command line says things.
+      process.removeAllListeners('warning');
+      process.on('warning', (warning) => process.stderr.write(`llama-napi: warning: ${warning.message}\n`));
+      const server = await startRpcServer({
+        host: options.host,
+        port: options.port,
+        ...(threads === undefined ? {} : { threads }),
+        ...(options.device === undefined ? {} : { devices: options.device.split(',').map((name) => name.trim()) }),
+        ...(options.cache === undefined ? {} : { cacheDir: options.cache }),
+      });
+      const stop = () => void server.close();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      process.stderr.write(`llama-napi: serving at ${server.endpoint} (Ctrl-C stops)\n`);
+      try {
+        await server.closed;
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
       }
     });
 

@@ -25,6 +25,7 @@ export const LLAMA_ERROR_CODES = [
  * - `INVALID_CHAT_TEMPLATE`: a chat template that does not parse or fails as it renders;
  * - `INVALID_SESSION_FILE`: a chat session file that is not one, is cut short or damaged, was made
  *   for another model (or other adapters), or by a newer version of this library;
+ * - `RPC_FAILED`: an RPC server that could not start or stopped;
  * - `INVALID_TOOL_CALL`: a tool call of a tool that was not offered, or with arguments that do not
  *   parse or match the tool's parameters;
  * - `VOCAB_ONLY`: generation on a model loaded with `vocabOnly`;

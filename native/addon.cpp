@@ -57,6 +57,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     Export<SupportsGpuOffload>(env, exports, "supportsGpuOffload");
     Export<Devices>(env, exports, "devices");
     Export<SupportsMmap>(env, exports, "supportsMmap");
+    Export<RpcServe>(env, exports, "rpcServe");
 
     Napi::Array codes = Napi::Array::New(env);
     uint32_t index = 0;

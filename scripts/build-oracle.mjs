@@ -8,7 +8,7 @@
 // Usage: node scripts/build-oracle.mjs [target ...]   (default: llama-simple)
 // Prints the folder holding the binaries. Reuses the build directory.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,7 +20,9 @@ const targets = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['lla
 const sources = llamaCppDir(); // materialized first if it is not there
 
 const quiet = { stdio: ['ignore', 'ignore', 'inherit'] };
-if (!existsSync(join(buildDir, 'CMakeCache.txt'))) {
+// Configured again when the cache predates an option below (GGML_RPC, the latest).
+const cache = join(buildDir, 'CMakeCache.txt');
+if (!existsSync(cache) || !readFileSync(cache, 'utf8').includes('GGML_RPC:BOOL=ON')) {
   const generator = (() => {
     try {
       execFileSync('ninja', ['--version'], { stdio: 'ignore' });
@@ -48,6 +50,8 @@ if (!existsSync(join(buildDir, 'CMakeCache.txt'))) {
       '-DLLAMA_BUILD_APP=OFF',
       '-DLLAMA_OPENSSL=OFF',
       '-DLLAMA_CURL=OFF',
+      // llama.cpp's RPC client (--rpc), the reference client of our RPC server.
+      '-DGGML_RPC=ON',
     ],
     quiet,
   );

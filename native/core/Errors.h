@@ -24,6 +24,7 @@
     X(InvalidDraftModel, "INVALID_DRAFT_MODEL")     \
     X(InvalidChatTemplate, "INVALID_CHAT_TEMPLATE") \
     X(InvalidSessionFile, "INVALID_SESSION_FILE")   \
+    X(RpcFailed, "RPC_FAILED")                      \
     X(NativeError, "NATIVE_ERROR")
 
 namespace llama_napi {

@@ -3,6 +3,7 @@
 #include "handles/Functions.h"
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/Stats.h"
@@ -15,6 +16,7 @@
 #include "llama.h"
 #include "runtime/Backends.h"
 #include "runtime/Log.h"
+#include "runtime/Rpc.h"
 #include "workers/Workers.h"
 
 namespace llama_napi {
@@ -154,6 +156,43 @@ Napi::Value SupportsGpuOffload(const Napi::CallbackInfo & info) {
 
 Napi::Value SupportsMmap(const Napi::CallbackInfo & info) {
     return Napi::Boolean::New(info.Env(), llama_supports_mmap());
+}
+
+Napi::Value RpcServe(const Napi::CallbackInfo & info) {
+    return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+        Napi::Env env = info.Env();
+        const std::string endpoint = StringArgument(env, info[0], "endpoint");
+        Napi::Object options = OptionsObject(env, info[1], "options");
+        const unsigned hardware = std::thread::hardware_concurrency();
+        const auto threads =
+            static_cast<size_t>(ReadInteger(env, options, "threads", hardware > 0 ? hardware : 1, 1, 1024));
+        std::string cache_dir;
+        if (!options.Get("cacheDir").IsUndefined())
+            cache_dir = StringArgument(env, options.Get("cacheDir"), "cacheDir");
+        std::vector<std::string> names;
+        if (!options.Get("devices").IsUndefined()) names = ReadStrings(env, options, "devices");
+        std::string error;
+        std::vector<ggml_backend_dev_t> devices = RpcDevices(names, error);
+        if (!error.empty()) Throw(env, ErrorCode::InvalidArgument, error);
+
+        // The server runs on a thread of its own for as long as it serves; the promise settles only
+        // if it stops (it could not bind its address, say). The thread-safe function keeps the
+        // event loop alive meanwhile.
+        auto * deferred = new Napi::Promise::Deferred(env);
+        Napi::Promise promise = deferred->Promise();
+        auto done = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo &) {}),
+                                                  "llama-napi:rpcServe", 0, 1);
+        std::thread([done, endpoint, cache_dir, threads, devices, deferred]() mutable {
+            ServeRpc(endpoint, cache_dir, threads, std::move(devices));
+            done.BlockingCall([deferred, endpoint](Napi::Env env, Napi::Function) {
+                deferred->Reject(
+                    MakeError(env, ErrorCode::RpcFailed, "the RPC server at " + endpoint + " stopped").Value());
+                delete deferred;
+            });
+            done.Release();
+        }).detach();
+        return promise;
+    });
 }
 
 // shutdown(): TearDown() now, for process.exit(): Node runs no cleanup hook of the main environment

@@ -26,6 +26,10 @@ Napi::Value SystemInfo(const Napi::CallbackInfo & info);
 Napi::Value Devices(const Napi::CallbackInfo & info);
 Napi::Value SupportsGpuOffload(const Napi::CallbackInfo & info);
 Napi::Value SupportsMmap(const Napi::CallbackInfo & info);
+/** rpcServe(endpoint, { threads?, cacheDir?, devices? }): ggml's RPC server for this machine's
+ *  devices at "host:port", on a thread of its own for the life of the process (llama-napi runs it
+ *  in a child process). Its promise rejects (RPC_FAILED) only if the server stops. */
+Napi::Value RpcServe(const Napi::CallbackInfo & info);
 /** shutdown(): the environment's teardown now (process.exit() runs no cleanup hook). */
 Napi::Value Shutdown(const Napi::CallbackInfo & info);
 

@@ -237,3 +237,35 @@ describe('llama-napi chat: a conversation', () => {
     expect(verbose.stderr).toMatch(/llama_model_loader/);
   });
 });
+
+describe('llama-napi rpc-server', () => {
+  /** Runs the CLI until its stderr matches `ready`, then stops it with `signal`. */
+  async function serve(args: string[], ready: RegExp, signal: NodeJS.Signals) {
+    const child = spawn(process.execPath, [join(repoRoot, 'dist', 'cli.js'), 'rpc-server', ...args], {
+      env: { ...process.env, LLAMA_NAPI_LOG_LEVEL: 'error' },
+    });
+    let stderr = '';
+    const exited = new Promise<number | null>((done) => child.on('exit', done));
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (data: Buffer) => {
+        stderr += data.toString();
+        if (ready.test(stderr)) resolve();
+      });
+      void exited.then(() => reject(new Error(`rpc-server exited: ${stderr}`)));
+    });
+    child.kill(signal);
+    return { code: await exited, stderr };
+  }
+
+  test('serves on 127.0.0.1 by default, quietly; another address comes with a warning', async () => {
+    const local = await serve(['--port', '0'], /serving at/, 'SIGINT');
+    expect(local.code).toBe(0);
+    expect(local.stderr).toMatch(/^llama-napi: serving at 127\.0\.0\.1:\d+ \(Ctrl-C stops\)\n$/);
+    const open = await serve(['--host', '0.0.0.0', '--port', '0'], /serving at/, 'SIGTERM');
+    expect(open.code).toBe(0);
+    expect(open.stderr).toMatch(
+      /^llama-napi: warning: the RPC server listens on 0\.0\.0\.0: its protocol has no authentication or encryption/,
+    );
+    expect(open.stderr).toMatch(/serving at 0\.0\.0\.0:\d+/);
+  });
+});

@@ -34,14 +34,16 @@ function sizeOf(path: string): number {
 const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
 
 const consumerScript = `
-import { LlamaModel } from 'llama-napi';
+import { LlamaModel, startRpcServer } from 'llama-napi';
 import { loadAddon } from 'llama-napi/native';
 const addon = loadAddon();
 const model = await LlamaModel.load(${JSON.stringify(model)}, { contextSize: 128 });
 const result = await model.generate(${JSON.stringify(prompt)}, { temperature: 0, maxTokens: 8 });
 await model.dispose();
+const server = await startRpcServer({ port: 0 });
+await server.close();
 console.log(JSON.stringify({
-  tokens: result.tokens, text: result.text, versions: addon.versions, devices: addon.devices(),
+  tokens: result.tokens, text: result.text, versions: addon.versions, devices: addon.devices(), rpc: server.endpoint,
 }));
 `;
 
@@ -128,6 +130,7 @@ function runConsumer(project: string) {
     text: string;
     versions: { cpuVariants: boolean; gpu: string; llamaCppCommit: string };
     devices: Array<{ type: string; library: string; name: string }>;
+    rpc: string;
   };
 }
 
@@ -168,10 +171,12 @@ describe('npm pack, then npm install into an empty project', () => {
         'libllama-napi-ggml.so',
         'libllama-napi-ggml-base.so',
         'libggml-cpu-x64.so',
+        'libggml-rpc.so',
       ]),
     );
     const out = runConsumer(project);
     expect(out.tokens).toEqual(expectedTokens);
+    expect(out.rpc).toMatch(/^127\.0\.0\.1:\d+$/); // the RPC server, from the installed package
     expect(out.versions.cpuVariants).toBe(true);
     const cpu = out.devices.find((device) => device.type === 'cpu');
     expect(cpu?.library).toMatch(new RegExp(`${installed}/prebuilds/[^/]+/libggml-cpu-[a-z0-9_]+\\.so$`));
@@ -190,6 +195,7 @@ describe('npm pack, then npm install into an empty project', () => {
     expect(existsSync(join(installed, 'vendor', '.cache'))).toBe(false);
     const out = runConsumer(project);
     expect(out.tokens).toEqual(expectedTokens);
+    expect(out.rpc).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(out.versions.cpuVariants).toBe(false);
     typeCheck(project);
     // The install keeps the built addon, not the build tree.
