@@ -150,8 +150,7 @@ Napi::Value Devices(const Napi::CallbackInfo & info) {
 }
 
 Napi::Value SupportsGpuOffload(const Napi::CallbackInfo & info) {
-    EnsureBackend();
-    return Napi::Boolean::New(info.Env(), llama_supports_gpu_offload());
+    return Napi::Boolean::New(info.Env(), HasOffloadDevice());
 }
 
 Napi::Value SupportsMmap(const Napi::CallbackInfo & info) {

@@ -105,6 +105,15 @@ void ThreadpoolFree(ggml_threadpool * pool) {
 }
 #endif
 
+bool HasOffloadDevice() {
+    EnsureBackend();
+    for (size_t i = 0; i < ggml_backend_dev_count(); ++i) {
+        const enum ggml_backend_dev_type type = ggml_backend_dev_type(ggml_backend_dev_get(i));
+        if (type == GGML_BACKEND_DEVICE_TYPE_GPU || type == GGML_BACKEND_DEVICE_TYPE_IGPU) return true;
+    }
+    return false;
+}
+
 std::vector<DeviceInfo> ListDevices() {
     EnsureBackend();
     std::vector<DeviceInfo> devices;

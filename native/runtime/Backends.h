@@ -40,6 +40,10 @@ struct DeviceInfo {
     std::string library;
 };
 
+/** Whether a device llama.cpp offloads layers to exists: a GPU (an RPC server's devices count once
+ *  added). llama_supports_gpu_offload() also says yes for a build with the RPC backend alone. */
+bool HasOffloadDevice();
+
 /** Every device ggml can use. */
 std::vector<DeviceInfo> ListDevices();
 

@@ -91,7 +91,7 @@ class LoadModelWorker : public PromiseWorker {
         auto state = std::make_shared<ModelState>(model_, request_.vocab_only);
         // llama.cpp's own rule (llama_model::load_tensors): with a GPU device present, the last
         // n_gpu_layers of the n_layer + 1 (the output layer included), all of them for -1.
-        if (!request_.vocab_only && llama_supports_gpu_offload()) {
+        if (!request_.vocab_only && HasOffloadDevice()) {
             const int32_t offloadable = llama_model_n_layer(model_) + 1;
             state->offloaded_layers =
                 request_.gpu_layers < 0 ? offloadable : std::min(request_.gpu_layers, offloadable);
