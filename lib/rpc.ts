@@ -35,8 +35,16 @@ export interface RpcServerOptions {
 export interface RpcServer {
   /** "host:port", as a client's `rpcServers` (or llama.cpp's `--rpc`) names it. */
   readonly endpoint: string;
-  /** Settles when the server's process ends: resolves after close(), rejects (RPC_FAILED) otherwise. */
+  /**
+   * Settles when the server ends: resolves after close(); rejects (RPC_FAILED) when its process dies
+   * and cannot be started again (three processes in a row died before accepting a connection).
+   */
   readonly closed: Promise<void>;
+  /**
+   * How many times the server's process died and was started again. A client can make ggml's server
+   * abort with a malformed message; that client loses its connection, and the server goes on.
+   */
+  readonly restarts: number;
   /** Stops the server (its clients lose it) and waits for its process to end. Idempotent. */
   close(): Promise<void>;
 }
@@ -131,46 +139,91 @@ export async function startRpcServer(options: RpcServerOptions = {}): Promise<Rp
     ...(opts.cacheDir === undefined ? {} : { cacheDir: opts.cacheDir }),
     ...(devices === undefined ? {} : { devices: [...devices] }),
   };
-  const child: ChildProcess = fork(script, [JSON.stringify(settings)], {
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    env: { ...process.env, LLAMA_NAPI_LOG_LEVEL: process.env.LLAMA_NAPI_LOG_LEVEL ?? 'error' },
-  });
+  const probeHost = host === '0.0.0.0' ? '127.0.0.1' : host;
+  // The server's process, started again should it die once it served (a client's malformed
+  // message can make ggml's server abort): a client loses its connection, the server goes on.
+  let child: ChildProcess;
   let stderr = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (text: string) => {
-    stderr = (stderr + text).slice(-4096);
-  });
   let closing = false;
+  let ready = false;
+  let restarts = 0;
+  let started = false; // the first process accepted connections
+  let failedStarts = 0;
   let stopped: LlamaError | undefined;
-  const closed = new Promise<void>((resolve, reject) => {
+  let settle: { resolve: () => void; reject: (error: LlamaError) => void };
+  const closed = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  closed.catch(() => undefined);
+  const launch = () => {
+    stderr = '';
+    ready = false;
+    child = fork(script, [JSON.stringify(settings)], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...process.env, LLAMA_NAPI_LOG_LEVEL: process.env.LLAMA_NAPI_LOG_LEVEL ?? 'error' },
+    });
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => {
+      stderr = (stderr + text).slice(-4096);
+    });
+    const thisChild = child;
+    if (started) {
+      // A restarted process: ready once it accepts connections again.
+      const exited = new Promise((resolve) => thisChild.once('exit', resolve));
+      reachable(probeHost, port, exited).then(
+        () => {
+          if (child === thisChild) {
+            ready = true;
+            failedStarts = 0;
+          }
+        },
+        () => undefined,
+      );
+    }
     child.once('exit', (code, signal) => {
       if (closing) {
-        resolve();
+        settle.resolve();
         return;
       }
       const said = stderr.trim().split('\n').at(-1) ?? '';
+      // A process that served dies of a client's message: start another. One that dies before it
+      // accepts connections cannot be started (a device failing, the address taken): after three in
+      // a row, the server ends.
+      if (!ready) failedStarts++;
+      if (started && failedStarts < 3) {
+        restarts++;
+        launch();
+        return;
+      }
       const why = said !== '' ? `: ${said}` : signal !== null ? ` (${signal})` : ` (exit code ${code})`;
-      const invalid = /no device is named/.test(said);
-      stopped = invalid
+      stopped = /no device is named/.test(said)
         ? new LlamaError('INVALID_OPTION', said)
         : new LlamaError('RPC_FAILED', `the RPC server at ${endpoint} stopped${why}`);
-      reject(stopped);
+      settle.reject(stopped);
     });
-  });
-  closed.catch(() => undefined);
+  };
+  launch();
   const close = () => {
     if (!closing) {
       closing = true;
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      else if (stopped === undefined) settle.resolve();
     }
     return closed.catch(() => undefined);
   };
   try {
-    await reachable(host === '0.0.0.0' ? '127.0.0.1' : host, port, closed);
+    await reachable(probeHost, port, closed);
+    ready = true;
+    started = true;
   } catch (error) {
     if (stopped !== undefined) throw stopped; // the server's own reason, over "did not start"
     await close();
     throw error;
   }
-  return { endpoint, closed, close };
+  return {
+    endpoint,
+    closed,
+    close,
+    get restarts() {
+      return restarts;
+    },
+  };
 }
