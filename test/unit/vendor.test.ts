@@ -58,12 +58,13 @@ describe('vendor/materialize.mjs', () => {
 
   test('git tracks no llama.cpp source', () => {
     const tracked = execFileSync('git', ['ls-files', 'vendor'], { cwd: repoRoot, encoding: 'utf8' }).trim().split('\n');
-    expect(tracked.sort()).toEqual([
-      'vendor/llama.cpp.pin.json',
-      'vendor/materialize.mjs',
-      'vendor/patches/jinja-render-budget.patch',
-      'vendor/patches/plamo2-ssm-state-offset.patch',
-    ]);
+    // The pin, the script, and our patches the pin lists: nothing of llama.cpp itself.
+    const pin = JSON.parse(readFileSync(join(repoRoot, 'vendor', 'llama.cpp.pin.json'), 'utf8')) as {
+      patches: Array<{ file: string }>;
+    };
+    const patches = pin.patches.map((patch) => `vendor/${patch.file}`);
+    expect(patches.every((file) => file.startsWith('vendor/patches/') && file.endsWith('.patch'))).toBe(true);
+    expect(tracked.sort()).toEqual(['vendor/llama.cpp.pin.json', 'vendor/materialize.mjs', ...patches].sort());
   });
 
   test('each patch of the pin matches its sha256, is in the tree and in its stamp', () => {
