@@ -46,6 +46,7 @@ import {
   optionsObject,
   rejectUnknown,
 } from './option-checks.js';
+import { checkReachable, parseEndpoint } from './rpc.js';
 import { defaultThreads } from './threads.js';
 
 /** Options of {@link LlamaModel.load}. */
@@ -61,8 +62,24 @@ export interface LoadOptions {
   batchSize?: number;
   /** CPU threads. Default: the physical cores available to the process. */
   threads?: number;
-  /** Layers to offload to a GPU (builds with a GPU backend): a count (-1 = all), or 'all' (default). */
+  /**
+   * Layers to offload to a GPU or to `rpcServers`: a count (-1 = all), or 'all' (default). llama.cpp
+   * offloads the last layers first.
+   */
   gpuLayers?: number | 'all';
+  /**
+   * RPC servers ("host:port", each a `llama-napi rpc-server` or llama.cpp's `rpc-server`) whose
+   * devices take the offloaded layers, before this machine's GPUs, as llama.cpp's `--rpc` places
+   * them. Each is checked for a connection before loading (`MODEL_LOAD_FAILED` naming it). If a
+   * server fails later, the request in flight rejects with `RPC_FAILED` and so does every later one:
+   * load the model again. The protocol has no authentication: see docs/rpc.md.
+   */
+  rpcServers?: readonly string[];
+  /**
+   * How to share the offloaded layers between the devices (the servers' devices in order, then
+   * local GPUs): proportions such as `[3, 1]`, as llama.cpp's `--tensor-split`. Default: by free memory.
+   */
+  tensorSplit?: readonly number[];
   /** Load only the vocabulary: tokenize/detokenize work, generation does not. Default false. */
   vocabOnly?: boolean;
   /** Memory-map the file (default true where supported). */
@@ -236,6 +253,8 @@ const LOAD_OPTIONS = [
   'signal',
   'lora',
   'speculative',
+  'rpcServers',
+  'tensorSplit',
 ] as const;
 const TOKENIZE_OPTIONS = ['addSpecial', 'parseSpecial'] as const;
 const DETOKENIZE_OPTIONS = ['removeSpecial', 'unparseSpecial'] as const;
@@ -263,7 +282,33 @@ function parseLora(value: unknown): Array<{ path: string; scale: number }> {
   });
 }
 
-/** Checks the `speculative` load option: a draft model path resolved, at least one way to draft. */
+/** Checks {@link LoadOptions.rpcServers}: "host:port" strings, at least one, none twice. */
+function parseRpcServers(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0)
+    invalidOption('rpcServers', 'a non-empty array of "host:port"', value);
+  const seen = new Set<string>();
+  return value.map((entry: unknown, i) => {
+    parseEndpoint(`rpcServers[${i}]`, entry);
+    const endpoint = entry as string;
+    if (seen.has(endpoint)) throw new LlamaError('INVALID_OPTION', `rpcServers names ${endpoint} twice`);
+    seen.add(endpoint);
+    return endpoint;
+  });
+}
+
+/** Checks {@link LoadOptions.tensorSplit}: finite proportions >= 0, as many as llama.cpp takes. */
+function parseTensorSplit(value: unknown): number[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > 16) {
+    invalidOption('tensorSplit', 'an array of 1 to 16 numbers', value);
+  }
+  return value.map((entry: unknown, i) => {
+    if (typeof entry !== 'number' || !Number.isFinite(entry) || entry < 0) {
+      invalidOption(`tensorSplit[${i}]`, 'a finite number >= 0', entry);
+    }
+    return entry;
+  });
+}
+
 /** Checks {@link LoadOptions.speculative}; the draft model's path comes back resolved. */
 export function parseSpeculative(value: unknown): { draftModel?: string; lookup: boolean; maxDraftTokens?: number } {
   const spec = optionsObject<SpeculativeOptions>('speculative', value);
@@ -425,9 +470,27 @@ export class LlamaModel {
       throw new LlamaError('INVALID_OPTION', 'speculative cannot be used with vocabOnly');
     }
     if (speculative?.draftModel !== undefined) await checkModelFile(speculative.draftModel);
+    const rpcServers = opts.rpcServers === undefined ? [] : parseRpcServers(opts.rpcServers);
+    if (vocabOnly && rpcServers.length > 0) {
+      throw new LlamaError('INVALID_OPTION', 'rpcServers cannot be used with vocabOnly');
+    }
+    const tensorSplit = opts.tensorSplit === undefined ? undefined : parseTensorSplit(opts.tensorSplit);
 
     const resolved = resolve(path);
     await checkModelFile(resolved);
+    await Promise.all(
+      rpcServers.map(async (endpoint) => {
+        const { host, port } = parseEndpoint('rpcServers', endpoint);
+        try {
+          await checkReachable(host, port);
+        } catch (error) {
+          throw new LlamaError(
+            'MODEL_LOAD_FAILED',
+            `cannot load ${resolved}: the RPC server ${endpoint} is not reachable (${(error as Error).message})`,
+          );
+        }
+      }),
+    );
     const raw = addon();
     await native(raw.initBackend());
 
@@ -435,7 +498,30 @@ export class LlamaModel {
     const stopListening = onSignal(signal, token);
     let model: NativeModel;
     try {
-      model = await native(raw.loadModel(resolved, { gpuLayers, useMmap, vocabOnly }, onProgress ?? null, token));
+      model = await native(
+        raw.loadModel(
+          resolved,
+          {
+            gpuLayers,
+            useMmap,
+            vocabOnly,
+            ...(rpcServers.length > 0 ? { rpcServers } : {}),
+            ...(tensorSplit === undefined ? {} : { tensorSplit }),
+          },
+          onProgress ?? null,
+          token,
+        ),
+      ).catch((error: unknown) => {
+        // Only llama.cpp's device list tells how many proportions tensorSplit may have.
+        if (
+          error instanceof LlamaError &&
+          error.code === 'INVALID_ARGUMENT' &&
+          error.message.startsWith('tensorSplit')
+        ) {
+          throw new LlamaError('INVALID_OPTION', error.message);
+        }
+        throw error;
+      });
     } finally {
       stopListening();
     }

@@ -66,6 +66,10 @@ export interface NativeLoadModelOptions {
   useMmap?: boolean;
   vocabOnly?: boolean;
   checkTensors?: boolean;
+  /** RPC servers ("host:port") whose devices take layers first, as llama.cpp's --rpc. */
+  rpcServers?: string[];
+  /** llama.cpp's tensor_split: proportions of the layers per device (servers first, then GPUs). */
+  tensorSplit?: number[];
 }
 
 /** Special token ids of a vocabulary (null where the model has none). */
@@ -430,6 +434,9 @@ export interface NativeAddon {
   supportsGpuOffload(): boolean;
   /** Every device ggml can use (initializes the backends first, on the calling thread). */
   devices(): NativeDevice[];
+  /** The devices the RPC servers at `endpoints` serve (asked over the network; RPC_FAILED when one
+   *  cannot be reached). */
+  rpcDevices(endpoints: string[]): Promise<NativeDevice[]>;
   supportsMmap(): boolean;
   /**
    * ggml's RPC server for this machine's devices (`devices`: ggml's device names; default its GPUs,

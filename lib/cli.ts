@@ -37,6 +37,7 @@ interface GlobalOptions {
   contextSize?: number;
   threads?: number;
   gpuLayers?: number;
+  rpc?: string;
   temperature?: number;
   maxTokens?: number;
   verbose?: boolean;
@@ -48,6 +49,7 @@ const FLAGS: Array<[RegExp, string]> = [
   [/\bcontextSize\b/g, '--context-size'],
   [/\bmaxTokens\b/g, '--max-tokens'],
   [/\bgpuLayers\b/g, '--gpu-layers'],
+  [/\brpcServers\b/g, '--rpc'],
   [/\bthinkingBudget\b/g, '--thinking-budget'],
 ];
 
@@ -142,6 +144,7 @@ function provider(options: GlobalOptions): { provider: LocalProvider; done: () =
   if (options.contextSize !== undefined) settings.contextSize = options.contextSize;
   if (options.threads !== undefined) settings.threads = options.threads;
   if (options.gpuLayers !== undefined) settings.gpuLayers = options.gpuLayers;
+  if (options.rpc !== undefined) settings.rpcServers = options.rpc.split(',');
   if (options.temperature !== undefined) settings.temperature = options.temperature;
   return { provider: new LocalProvider(settings), done: progress.done };
 }
@@ -173,6 +176,7 @@ async function loadModel(options: GlobalOptions): Promise<LlamaModel> {
   if (options.contextSize !== undefined) load.contextSize = options.contextSize;
   if (options.threads !== undefined) load.threads = options.threads;
   if (options.gpuLayers !== undefined) load.gpuLayers = options.gpuLayers;
+  if (options.rpc !== undefined) load.rpcServers = options.rpc.split(',');
   try {
     return await LlamaModel.load(path, load);
   } finally {
@@ -391,6 +395,7 @@ export function program(): Command {
     .option('-c, --context-size <tokens>', 'tokens the context holds', integer('context size'))
     .option('-t, --threads <n>', 'CPU threads', integer('threads'))
     .option('--gpu-layers <n>', 'layers to offload to a GPU', integer('gpu layers'))
+    .option('--rpc <host:port,...>', "RPC servers that take the model's layers (llama-napi rpc-server)")
     .option('--temperature <t>', 'sampling temperature (0 = greedy)', number('temperature'))
     .option('--max-tokens <n>', 'most tokens to generate', integer('max tokens'))
     .option('-v, --verbose', "llama.cpp's log on stderr (its notes and warnings on loading a model)")

@@ -44,7 +44,14 @@ export {
 } from './ChatSession.js';
 export { jsonSchemaToGrammar, type JsonSchema } from './generation/json-schema.js';
 export type { FromJsonSchema } from './generation/schema-type.js';
-export { buildInfo, listDevices, supportsGpuOffload, type BuildInfo, type Device } from './system.js';
+export {
+  buildInfo,
+  listDevices,
+  supportsGpuOffload,
+  type BuildInfo,
+  type Device,
+  type ListDevicesOptions,
+} from './system.js';
 export { startRpcServer, type RpcServer, type RpcServerOptions } from './rpc.js';
 export { getLogLevel, setLogLevel, setLogger, type LogLevel, type Logger } from './logging.js';
 export { LLAMA_ERROR_CODES, LlamaError, type LlamaErrorCode } from './errors.js';

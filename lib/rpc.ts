@@ -56,6 +56,47 @@ export function isLoopback(host: string): boolean {
   return LOOPBACK.test(host);
 }
 
+/**
+ * An RPC server's "host:port" as ggml reads it (the host up to the first colon: a host name or an
+ * IPv4 address), or INVALID_OPTION naming `what`.
+ */
+export function parseEndpoint(what: string, endpoint: unknown): { host: string; port: number } {
+  const match = typeof endpoint === 'string' ? /^([^:\s]+):(\d{1,5})$/.exec(endpoint) : null;
+  const port = match === null ? 0 : Number(match[2]);
+  if (match === null || port < 1 || port > 65535) {
+    throw new LlamaError(
+      'INVALID_OPTION',
+      `${what} must be "host:port" with a host name or IPv4 address and a port 1-65535 ` +
+        `(got ${JSON.stringify(endpoint)})`,
+    );
+  }
+  return { host: match[1] as string, port };
+}
+
+/**
+ * Resolves once a TCP connection to host:port opens (then closes it), or rejects with why not
+ * (refused, no route, no answer within `timeoutMs`). ggml's own client connects without a time
+ * limit, and would wait for a host that does not answer; this check comes first.
+ */
+export function checkReachable(host: string, port: number, timeoutMs = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new Error(error.code ?? error.message));
+    });
+  });
+}
+
 /** Binds host:port for a moment: the port (a free one for 0), or why it cannot be had. */
 function claimPort(host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,6 +1,9 @@
 // What this build of llama-napi can run on: its devices (CPU, GPUs), whether layers can be
 // offloaded to a GPU, and how it was built.
 import { addon, type NativeDevice } from './binding.js';
+import { LlamaError, fromNative, invalidOption } from './errors.js';
+import { optionsObject, rejectUnknown } from './option-checks.js';
+import { checkReachable, parseEndpoint } from './rpc.js';
 
 /** A device ggml can compute on. */
 export type Device = NativeDevice;
@@ -25,9 +28,46 @@ async function ready() {
   return raw;
 }
 
-/** The devices models can run on: the CPU, and GPUs when the build has a GPU backend and a driver. */
-export async function listDevices(): Promise<Device[]> {
-  return (await ready()).devices();
+/**
+ * The devices models can run on: the CPU, and GPUs when the build has a GPU backend and a driver;
+ * with `rpcServers`, also the devices those servers serve (asked over the network).
+ */
+export async function listDevices(options: ListDevicesOptions = {}): Promise<Device[]> {
+  const opts = optionsObject<ListDevicesOptions>('listDevices options', options);
+  rejectUnknown('listDevices options', opts, ['rpcServers']);
+  const servers = opts.rpcServers ?? [];
+  if (!Array.isArray(servers)) invalidOption('rpcServers', 'an array of "host:port"', servers);
+  await Promise.all(
+    servers.map(async (endpoint: unknown, i) => {
+      const { host, port } = parseEndpoint(`rpcServers[${i}]`, endpoint);
+      try {
+        await checkReachable(host, port);
+      } catch (error) {
+        throw new LlamaError('RPC_FAILED', `the RPC server ${endpoint} is not reachable (${(error as Error).message})`);
+      }
+    }),
+  );
+  const raw = await ready();
+  const remote = servers.length > 0 ? await native(raw.rpcDevices([...servers])) : [];
+  return [...raw.devices(), ...remote];
+}
+
+/** Options of {@link listDevices}. */
+export interface ListDevicesOptions {
+  /**
+   * RPC servers ("host:port") whose devices to list too: each is backend "RPC", type "gpu", named
+   * "RPC0", "RPC1", … in the order this process first met them, with the server as its description
+   * and the memory the server reports.
+   */
+  rpcServers?: readonly string[];
+}
+
+async function native<T>(operation: Promise<T>): Promise<T> {
+  try {
+    return await operation;
+  } catch (error) {
+    throw fromNative(error);
+  }
 }
 
 /** True when `gpuLayers` can move layers to a GPU (a GPU build with a usable device). */

@@ -56,6 +56,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     Export<SetLogger>(env, exports, "setLogger");
     Export<SupportsGpuOffload>(env, exports, "supportsGpuOffload");
     Export<Devices>(env, exports, "devices");
+    Export<RpcDevices>(env, exports, "rpcDevices");
     Export<SupportsMmap>(env, exports, "supportsMmap");
     Export<RpcServe>(env, exports, "rpcServe");
 

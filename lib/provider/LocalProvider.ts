@@ -47,6 +47,11 @@ export interface LocalProviderOptions {
    * The output is the same as without it.
    */
   speculative?: SpeculativeOptions;
+  /**
+   * RPC servers ("host:port") that take the model's layers (see {@link LoadOptions.rpcServers}).
+   * An operation that loses a server rejects with `RPC_FAILED`, and the next one loads the model again.
+   */
+  rpcServers?: readonly string[];
   /** Free the model after this many milliseconds without an operation. Default: keep it. */
   idleTimeoutMs?: number;
   /** Default sampling temperature of the operations (default 0.2). */
@@ -204,13 +209,14 @@ export class LocalProvider implements AiProvider {
           'or set LLAMA_NAPI_MODEL=/path/to/model.gguf',
       );
     }
-    const { contextSize, sequences = 2, threads, gpuLayers, batchSize, speculative } = this.#options;
+    const { contextSize, sequences = 2, threads, gpuLayers, batchSize, speculative, rpcServers } = this.#options;
     const load: CachedLoadOptions = { sequences };
     if (contextSize !== undefined) load.contextSize = contextSize;
     if (threads !== undefined) load.threads = threads;
     if (gpuLayers !== undefined) load.gpuLayers = gpuLayers;
     if (batchSize !== undefined) load.batchSize = batchSize;
     if (speculative !== undefined) load.speculative = speculative;
+    if (rpcServers !== undefined) load.rpcServers = [...rpcServers];
     return acquireModel(this, path, load, this.#options.onLoadProgress);
   }
 
@@ -276,6 +282,8 @@ export class LocalProvider implements AiProvider {
       }
       return parsed.data;
     } catch (error) {
+      // A lost RPC server leaves the model unusable: the next operation loads it again.
+      if (error instanceof LlamaError && error.code === 'RPC_FAILED') void releaseModels(this);
       throw toProviderError(error);
     } finally {
       this.#inFlight--;

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/ContextState.h"
+#include "core/ModelState.h"
 #include "runtime/Log.h"
 
 namespace llama_napi {
@@ -40,6 +41,16 @@ DecodeOutcome DecodeTokens(ContextState & context, const llama_token * tokens, s
             batch.logits[i] = logits_all || offset + i == count - 1;
         }
         const int32_t status = llama_decode(ctx, batch);
+        if (!context.model->rpc_endpoints.empty()) {
+            if (status == 0) llama_synchronize(ctx);
+            if (context.model->RpcLost()) {
+                log.Discard();
+                outcome.ok = false;
+                outcome.code = ErrorCode::RpcFailed;
+                outcome.message = context.model->RpcLostMessage();
+                return outcome;
+            }
+        }
         if (status == 2 || (status != 0 && context.ShouldStop())) {
             log.Discard();  // llama.cpp reports the abort we asked for as an error
             outcome.ok = false;

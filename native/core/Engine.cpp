@@ -417,6 +417,13 @@ void Engine::RunSequenceOp(Arrival arrival) {
     } catch (const std::exception & e) {
         fail(ErrorCode::NativeError, std::string("llama.cpp raised: ") + e.what());
     }
+    if (context_.model->RpcLost()) {
+        // What was read from a failed server is zeros, and what was written did not arrive.
+        event.state.clear();
+        event.draft_state.clear();
+        event.tokens.clear();
+        fail(ErrorCode::RpcFailed, context_.model->RpcLostMessage());
+    }
     listener_->Deliver(std::move(event));
 }
 
@@ -511,30 +518,40 @@ void Engine::Step() {
     LogCapture log;
     in_batch_.store(true, std::memory_order_release);
     const int32_t status = llama_decode(ctx, batch_);
-    if (status == 0 && DraftMemory() != nullptr) {
+    // With layers on RPC servers, the decode's remote part runs behind it: wait for it, then see
+    // whether every connection held (a failed one completes with zeros instead of aborting).
+    bool rpc_lost = false;
+    if (!context_.model->rpc_endpoints.empty()) {
+        if (status == 0) llama_synchronize(ctx);
+        rpc_lost = context_.model->RpcLost();
+    }
+    if (status == 0 && !rpc_lost && DraftMemory() != nullptr) {
         MirrorOnDraft();
     }
     in_batch_.store(false, std::memory_order_release);
     const auto decoded = Clock::now();
 
-    if (status != 0) {
-        if (status == 2) {
+    if (status != 0 || rpc_lost) {
+        if (status == 2 || rpc_lost) {
             log.Discard();  // llama.cpp reports the abort we asked for as an error
         }
         // Aborted (dispose, or every request in the batch aborted) or failed: the requests in this
         // batch end, and their sequences are cleared (a failed decode may leave part of it behind).
+        // A lost RPC server ends every request of the context: its memory is gone.
         const bool disposed = context_.disposed.load();
-        NativeFailure failure{ disposed ? ErrorCode::Disposed
-                                        : (status == 1 ? ErrorCode::ContextOverflow : ErrorCode::DecodeFailed),
-                               disposed ? std::string("the context was disposed during generation")
-                                        : log.Describe("llama_decode failed with status " + std::to_string(status)) };
+        NativeFailure failure{ disposed   ? ErrorCode::Disposed
+                               : rpc_lost ? ErrorCode::RpcFailed
+                                          : (status == 1 ? ErrorCode::ContextOverflow : ErrorCode::DecodeFailed),
+                               disposed   ? std::string("the context was disposed during generation")
+                               : rpc_lost ? context_.model->RpcLostMessage()
+                                          : log.Describe("llama_decode failed with status " + std::to_string(status)) };
         for (auto & slot : slots_) {
-            if (!slot->Busy() || std::find(batch_requests_.begin(), batch_requests_.end(), slot->request.get()) ==
-                                     batch_requests_.end()) {
+            if (!slot->Busy() || (!rpc_lost && std::find(batch_requests_.begin(), batch_requests_.end(),
+                                                         slot->request.get()) == batch_requests_.end())) {
                 continue;
             }
             ClearSequence(*slot);
-            const bool aborted = status == 2 && !disposed && slot->request->abort->load();
+            const bool aborted = status == 2 && !rpc_lost && !disposed && slot->request->abort->load();
             Finish(*slot, StopReason::Abort, aborted ? nullptr : &failure);
         }
         return;

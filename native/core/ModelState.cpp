@@ -7,6 +7,7 @@
 #include "core/ContextState.h"
 #include "core/Stats.h"
 #include "core/TokenText.h"
+#include "runtime/Rpc.h"
 
 namespace llama_napi {
 
@@ -18,6 +19,26 @@ ModelState::ModelState(llama_model * m, bool vocab_only_model)
 ModelState::~ModelState() {
     llama_model_free(model);
     Stats::Get().models.freed++;
+}
+
+bool ModelState::RpcLost() const {
+    if (rpc_lost_.load(std::memory_order_relaxed) >= 0) return true;
+    for (size_t i = 0; i < rpc_endpoints.size(); ++i) {
+        if (RpcFailures(rpc_endpoints[i]) != rpc_failures_at_load[i]) {
+            int expected = -1;
+            rpc_lost_.compare_exchange_strong(expected, static_cast<int>(i));
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string ModelState::RpcLostMessage() const {
+    const int lost = rpc_lost_.load();
+    const std::string endpoint = lost >= 0 ? rpc_endpoints[static_cast<size_t>(lost)] : std::string("?");
+    return "the connection to the RPC server " + endpoint +
+           " failed (the server stopped or the network failed): the model's layers there are lost; load the model "
+           "again";
 }
 
 const std::vector<std::string> & ModelState::Pieces() const {

@@ -4,6 +4,7 @@
 // and dropped on the main thread.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -29,6 +30,10 @@ struct ModelState {
     bool disposed = false;
     /** The contexts created from this model, to dispose with it. Main thread only. */
     std::vector<std::weak_ptr<ContextState>> contexts;
+    /** The RPC servers holding some of its layers ("host:port"), and each one's failure count when
+     *  the model was loaded. Set before the model is shared; read-only after. */
+    std::vector<std::string> rpc_endpoints;
+    std::vector<uint64_t> rpc_failures_at_load;
 
     ModelState(llama_model * m, bool vocab_only_model);
     ~ModelState();
@@ -37,6 +42,12 @@ struct ModelState {
 
     /** True when 0 <= token < n_vocab. */
     bool ValidToken(int64_t token) const { return token >= 0 && token < n_vocab; }
+
+    /** True once a connection to one of its RPC servers has failed: what was placed there is lost
+     *  and the model cannot compute any more (it must be loaded again). Latches. Any thread. */
+    bool RpcLost() const;
+    /** Why RpcLost() is true, naming the server. Any thread. */
+    std::string RpcLostMessage() const;
 
     /** Marks the model disposed and disposes its contexts. Main thread. */
     void MarkDisposed();
@@ -57,6 +68,7 @@ struct ModelState {
     std::mutex & ChatLock() { return chat_render_mutex_; }
 
    private:
+    mutable std::atomic<int> rpc_lost_{ -1 };  // the failed endpoint's index, -1 while none has
     mutable std::once_flag pieces_once_;
     mutable std::vector<std::string> pieces_;
     mutable std::mutex lora_mutex_;

@@ -94,6 +94,9 @@ std::shared_ptr<ContextState> Context::LiveOrThrow(Napi::Env env) const {
     if (!state_ || state_->disposed.load()) {
         Throw(env, ErrorCode::Disposed, "the context has been disposed");
     }
+    if (state_->model->RpcLost()) {
+        Throw(env, ErrorCode::RpcFailed, state_->model->RpcLostMessage());
+    }
     return state_;
 }
 

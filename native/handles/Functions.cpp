@@ -36,6 +36,35 @@ Napi::Value LoadModel(const Napi::CallbackInfo & info) {
         request.use_mmap = ReadBool(env, options, "useMmap", true);
         request.vocab_only = ReadBool(env, options, "vocabOnly", false);
         request.check_tensors = ReadBool(env, options, "checkTensors", false);
+        if (!options.Get("rpcServers").IsUndefined()) {
+            request.rpc_servers = ReadStrings(env, options, "rpcServers");
+            for (const std::string & endpoint : request.rpc_servers) {
+                const size_t colon = endpoint.rfind(':');
+                if (endpoint.empty() || colon == std::string::npos || colon == 0 || colon + 1 == endpoint.size() ||
+                    endpoint.find('\0') != std::string::npos) {
+                    Throw(env, ErrorCode::InvalidArgument,
+                          "rpcServers entries must be \"host:port\" (got \"" + endpoint + "\")");
+                }
+            }
+        }
+        Napi::Value split = options.Get("tensorSplit");
+        if (!split.IsUndefined()) {
+            if (!split.IsArray()) Throw(env, ErrorCode::InvalidArgument, "tensorSplit must be an array of numbers");
+            Napi::Array array = split.As<Napi::Array>();
+            if (array.Length() > llama_max_devices()) {
+                Throw(env, ErrorCode::InvalidArgument,
+                      "tensorSplit has " + std::to_string(array.Length()) + " entries; llama.cpp takes at most " +
+                          std::to_string(llama_max_devices()));
+            }
+            for (uint32_t i = 0; i < array.Length(); ++i) {
+                Napi::Value item = array.Get(i);
+                const double value = item.IsNumber() ? item.As<Napi::Number>().DoubleValue() : -1.0;
+                if (!(value >= 0.0 && value < 1e30)) {
+                    Throw(env, ErrorCode::InvalidArgument, "tensorSplit entries must be finite numbers >= 0");
+                }
+                request.tensor_split.push_back(static_cast<float>(value));
+            }
+        }
         Napi::Function on_progress = OptionalFunction(env, info[2], "onProgress");
         AbortFlag abort = AbortToken::FlagOf(env, info[3]);
         return StartLoadModel(env, std::move(request), on_progress, std::move(abort), &Model::Wrap);
@@ -130,23 +159,15 @@ Napi::Value SystemInfo(const Napi::CallbackInfo & info) {
     return Napi::String::New(info.Env(), llama_print_system_info());
 }
 
-Napi::Value Devices(const Napi::CallbackInfo & info) {
-    Napi::Env env = info.Env();
-    const std::vector<DeviceInfo> devices = ListDevices();
-    Napi::Array list = Napi::Array::New(env, devices.size());
-    for (size_t i = 0; i < devices.size(); ++i) {
-        const DeviceInfo & device = devices[i];
-        Napi::Object entry = Napi::Object::New(env);
-        entry.Set("name", device.name);
-        entry.Set("description", device.description);
-        entry.Set("type", device.type);
-        entry.Set("backend", device.backend);
-        entry.Set("memoryTotal", static_cast<double>(device.memory_total));
-        entry.Set("memoryFree", static_cast<double>(device.memory_free));
-        entry.Set("library", device.library);
-        list.Set(static_cast<uint32_t>(i), entry);
-    }
-    return list;
+Napi::Value Devices(const Napi::CallbackInfo & info) { return MakeDeviceList(info.Env(), ListDevices()); }
+
+Napi::Value RpcDevices(const Napi::CallbackInfo & info) {
+    return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+        Napi::Env env = info.Env();
+        Napi::Object holder = Napi::Object::New(env);
+        holder.Set("endpoints", info[0]);
+        return StartRpcDevices(env, ReadStrings(env, holder, "endpoints"));
+    });
 }
 
 Napi::Value SupportsGpuOffload(const Napi::CallbackInfo & info) {

@@ -24,6 +24,8 @@ Napi::Value SetLogger(const Napi::CallbackInfo & info);
 /** systemInfo(), devices(), supportsGpuOffload(), supportsMmap(): what this build can run on. */
 Napi::Value SystemInfo(const Napi::CallbackInfo & info);
 Napi::Value Devices(const Napi::CallbackInfo & info);
+/** rpcDevices(endpoints): a promise of the devices the RPC servers at `endpoints` serve. */
+Napi::Value RpcDevices(const Napi::CallbackInfo & info);
 Napi::Value SupportsGpuOffload(const Napi::CallbackInfo & info);
 Napi::Value SupportsMmap(const Napi::CallbackInfo & info);
 /** rpcServe(endpoint, { threads?, cacheDir?, devices? }): ggml's RPC server for this machine's

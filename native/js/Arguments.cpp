@@ -168,6 +168,23 @@ llama_token ReadToken(Napi::Env env, Napi::Value value, const ModelState & model
     return static_cast<llama_token>(number);
 }
 
+Napi::Array MakeDeviceList(Napi::Env env, const std::vector<DeviceInfo> & devices) {
+    Napi::Array list = Napi::Array::New(env, devices.size());
+    for (size_t i = 0; i < devices.size(); ++i) {
+        const DeviceInfo & device = devices[i];
+        Napi::Object entry = Napi::Object::New(env);
+        entry.Set("name", device.name);
+        entry.Set("description", device.description);
+        entry.Set("type", device.type);
+        entry.Set("backend", device.backend);
+        entry.Set("memoryTotal", static_cast<double>(device.memory_total));
+        entry.Set("memoryFree", static_cast<double>(device.memory_free));
+        entry.Set("library", device.library);
+        list.Set(static_cast<uint32_t>(i), entry);
+    }
+    return list;
+}
+
 Napi::Int32Array MakeTokenArray(Napi::Env env, const std::vector<llama_token> & tokens) {
     Napi::Int32Array array = Napi::Int32Array::New(env, tokens.size());
     for (size_t i = 0; i < tokens.size(); ++i) {

@@ -11,6 +11,7 @@
 
 #include "core/OptionLimits.h"
 #include "llama.h"
+#include "runtime/Backends.h"
 
 namespace llama_napi {
 
@@ -41,6 +42,10 @@ Napi::Function OptionalFunction(Napi::Env env, Napi::Value value, const char * w
 std::vector<llama_token> ReadTokens(Napi::Env env, Napi::Value value, const ModelState & model, const char * what);
 /** One token id of the model. */
 llama_token ReadToken(Napi::Env env, Napi::Value value, const ModelState & model, const char * what);
+
+/** Devices as the addon's devices() gives them: { name, description, type, backend, memoryTotal,
+ *  memoryFree, library }. */
+Napi::Array MakeDeviceList(Napi::Env env, const std::vector<DeviceInfo> & devices);
 
 /** A new Int32Array holding `tokens`. */
 Napi::Int32Array MakeTokenArray(Napi::Env env, const std::vector<llama_token> & tokens);

@@ -119,22 +119,24 @@ std::vector<DeviceInfo> ListDevices() {
     std::vector<DeviceInfo> devices;
     const size_t count = ggml_backend_dev_count();
     for (size_t i = 0; i < count; ++i) {
-        ggml_backend_dev_t device = ggml_backend_dev_get(i);
-        ggml_backend_reg_t reg = ggml_backend_dev_backend_reg(device);
-        DeviceInfo info;
-        ggml_backend_dev_memory(device, &info.memory_free, &info.memory_total);
-        info.name = ggml_backend_dev_name(device);
-        info.description = ggml_backend_dev_description(device);
-        info.type = TypeName(ggml_backend_dev_type(device));
-        info.backend = reg != nullptr ? ggml_backend_reg_name(reg) : "";
-        // Where the backend's code lives: a module such as libggml-cpu-icelake.so in a dynamic
-        // build, the addon itself otherwise.
-        const void * probe =
-            reg != nullptr ? ggml_backend_reg_get_proc_address(reg, "ggml_backend_get_features") : nullptr;
-        info.library = LibraryOf(probe != nullptr ? probe : reinterpret_cast<const void *>(&ListDevices));
-        devices.push_back(std::move(info));
+        devices.push_back(DescribeDevice(ggml_backend_dev_get(i)));
     }
     return devices;
+}
+
+DeviceInfo DescribeDevice(ggml_backend_dev_t device) {
+    ggml_backend_reg_t reg = ggml_backend_dev_backend_reg(device);
+    DeviceInfo info;
+    ggml_backend_dev_memory(device, &info.memory_free, &info.memory_total);
+    info.name = ggml_backend_dev_name(device);
+    info.description = ggml_backend_dev_description(device);
+    info.type = TypeName(ggml_backend_dev_type(device));
+    info.backend = reg != nullptr ? ggml_backend_reg_name(reg) : "";
+    // Where the backend's code lives: a module such as libggml-cpu-icelake.so in a dynamic
+    // build, the addon itself otherwise.
+    const void * probe = reg != nullptr ? ggml_backend_reg_get_proc_address(reg, "ggml_backend_get_features") : nullptr;
+    info.library = LibraryOf(probe != nullptr ? probe : reinterpret_cast<const void *>(&ListDevices));
+    return info;
 }
 
 }  // namespace llama_napi

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ggml-backend.h"
 #include "ggml.h"
 
 namespace llama_napi {
@@ -44,7 +45,10 @@ struct DeviceInfo {
  *  added). llama_supports_gpu_offload() also says yes for a build with the RPC backend alone. */
 bool HasOffloadDevice();
 
-/** Every device ggml can use. */
+/** Every device ggml can use (RPC servers' devices are not registered with ggml: not these). */
 std::vector<DeviceInfo> ListDevices();
+
+/** What ggml says of one device. */
+DeviceInfo DescribeDevice(ggml_backend_dev_t device);
 
 }  // namespace llama_napi

@@ -17,6 +17,13 @@ StartServer StartServerFunction() {
                : nullptr;
 }
 
+template <typename Function>
+Function RpcProc(const char * name) {
+    EnsureBackend();
+    ggml_backend_reg_t reg = ggml_backend_reg_by_name("RPC");
+    return reg != nullptr ? reinterpret_cast<Function>(ggml_backend_reg_get_proc_address(reg, name)) : nullptr;
+}
+
 bool IsRpc(ggml_backend_dev_t device) {
     ggml_backend_reg_t reg = ggml_backend_dev_backend_reg(device);
     return reg != nullptr && std::string(ggml_backend_reg_name(reg)) == "RPC";
@@ -59,6 +66,33 @@ std::vector<ggml_backend_dev_t> RpcDevices(const std::vector<std::string> & name
     }
     if (devices.empty()) error = "ggml has no device to serve";
     return devices;
+}
+
+std::vector<ggml_backend_dev_t> RpcServerDevices(const std::string & endpoint, std::string & error) {
+    using AddServer = ggml_backend_reg_t (*)(const char *);
+    static const AddServer add = RpcProc<AddServer>("ggml_backend_rpc_add_server");
+    if (add == nullptr) {
+        error = "this build of llama.cpp has no RPC backend";
+        return {};
+    }
+    const uint64_t failures = RpcFailures(endpoint);
+    ggml_backend_reg_t reg = add(endpoint.c_str());
+    if (reg == nullptr || RpcFailures(endpoint) != failures) {
+        error =
+            "the RPC server " + endpoint + (reg == nullptr ? " could not be reached or serves no device" : " failed");
+        return {};
+    }
+    std::vector<ggml_backend_dev_t> devices;
+    for (size_t i = 0; i < ggml_backend_reg_dev_count(reg); ++i) {
+        devices.push_back(ggml_backend_reg_dev_get(reg, i));
+    }
+    return devices;
+}
+
+uint64_t RpcFailures(const std::string & endpoint) {
+    using GetFailures = uint64_t (*)(const char *);
+    static const GetFailures get = RpcProc<GetFailures>("ggml_backend_rpc_get_failures");
+    return get != nullptr ? get(endpoint.c_str()) : 0;
 }
 
 void ServeRpc(const std::string & endpoint, const std::string & cache_dir, size_t threads,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,5 +21,14 @@ std::vector<ggml_backend_dev_t> RpcDevices(const std::vector<std::string> & name
  *  on (the address cannot be bound, say); ggml then has said why on stderr. */
 void ServeRpc(const std::string & endpoint, const std::string & cache_dir, size_t threads,
               std::vector<ggml_backend_dev_t> devices);
+
+/** The devices of the RPC server at `endpoint` (ggml_backend_rpc_add_server: connects once, and
+ *  keeps them for the process; never registered globally, so only models that name the server use
+ *  it). Sets `error` and returns none when the server cannot be reached or serves no device. */
+std::vector<ggml_backend_dev_t> RpcServerDevices(const std::string & endpoint, std::string & error);
+
+/** How many times a connection to `endpoint` has failed in this process (our ggml patch
+ *  rpc-client-failure counts them); 0 without an RPC backend. Any thread. */
+uint64_t RpcFailures(const std::string & endpoint);
 
 }  // namespace llama_napi

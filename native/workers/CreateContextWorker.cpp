@@ -39,8 +39,16 @@ class CreateContextWorker : public PromiseWorker {
 
    protected:
     void Run() override {
+        if (model_->RpcLost()) {
+            Fail(ErrorCode::RpcFailed, model_->RpcLostMessage());
+            return;
+        }
         LogCapture log;
         ctx_ = llama_init_from_model(model_->model, params_);
+        if (model_->RpcLost()) {
+            Fail(ErrorCode::RpcFailed, model_->RpcLostMessage());  // the destructor frees ctx_
+            return;
+        }
         if (ctx_ == nullptr) {
             Fail(ErrorCode::ContextCreateFailed,
                  log.Describe("llama.cpp could not create a context of " + std::to_string(params_.n_ctx) + " tokens"));
@@ -50,6 +58,9 @@ class CreateContextWorker : public PromiseWorker {
         // threads as each asks for). Its workers poll briefly after a decode, then sleep.
         ggml_threadpool_params pool_params =
             ggml_threadpool_params_default(std::max(params_.n_threads, params_.n_threads_batch));
+        // With layers on RPC servers a decode mostly waits on the network: workers that poll
+        // meanwhile take the CPU from a server on the same machine (on loopback, 3x slower).
+        if (!model_->rpc_endpoints.empty()) pool_params.poll = 0;
         threadpool_ = ThreadpoolNew(&pool_params);
         if (threadpool_ == nullptr) {
             Fail(ErrorCode::ContextCreateFailed, log.Describe("ggml could not start a thread pool"));

@@ -33,10 +33,17 @@ struct LoadModelRequest {
     bool use_mmap = true;
     bool vocab_only = false;
     bool check_tensors = false;
+    /** RPC servers ("host:port") whose devices take layers, first, as llama.cpp places them. */
+    std::vector<std::string> rpc_servers;
+    /** Proportions of the offloaded layers per device (the servers' devices, then local GPUs). */
+    std::vector<float> tensor_split;
 };
 /** Loads a model; resolves with wrap(state). `on_progress` (may be empty) gets fractions 0..1. */
 Napi::Promise StartLoadModel(Napi::Env env, LoadModelRequest request, Napi::Function on_progress, AbortFlag abort,
                              WrapModel wrap);
+
+/** Resolves with the devices the RPC servers at `endpoints` serve (as devices() lists them). */
+Napi::Promise StartRpcDevices(Napi::Env env, std::vector<std::string> endpoints);
 
 /** Resolves with an Int32Array of token ids. */
 Napi::Promise StartTokenize(Napi::Env env, std::shared_ptr<ModelState> model, std::string text, bool add_special,
