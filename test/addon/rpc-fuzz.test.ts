@@ -3,8 +3,9 @@
 // into and just past real buffers. The server must never hang or stop, and must keep serving a
 // well-formed client. Unpatched, ggml's server aborted on about 2% of these (a tensor outside its
 // buffer, a size no vector holds): vendor/patches/rpc-server-malformed-input.patch refuses them.
-// A few malformed graphs still crash it (3 in 20000, SIGSEGV in graph_compute); startRpcServer then
-// starts its process again. LLAMA_NAPI_RPC_FUZZ sets the number of messages (a longer run: 20000).
+// Graphs with null nodes or nodes in no buffer crashed it (3 in 20000, SIGSEGV in graph_compute):
+// vendor/patches/rpc-server-graph-checks.patch refuses them. Should the process die anyway,
+// startRpcServer starts it again. LLAMA_NAPI_RPC_FUZZ sets the number of messages (a longer run: 20000).
 import { afterAll, beforeAll, expect, test } from 'vitest';
 
 import { type RpcServer, startRpcServer } from '../../lib/index.js';
@@ -72,6 +73,39 @@ test('the messages that made ggml abort end their connection, not the server', a
   expect(await huge.answer()).toBeDefined();
   huge.write(frame(CMD.SET_TENSOR, Buffer.alloc(16), 0xffffffffffffffffn));
   expect(await huge.closedWithin(5000)).toBe(true);
+  expect(await served(host, port)).toBeDefined();
+  expect(server.restarts).toBe(before);
+});
+
+test('graphs with a node in no buffer, or no node at all, end their connection, not the server', async () => {
+  const [host, portText] = server.endpoint.split(':') as [string, string];
+  const port = Number(portText);
+  const before = server.restarts;
+  const u32 = (value: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(value);
+    return b;
+  };
+  const u64 = (value: bigint) => {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(value);
+    return b;
+  };
+  // Tensor 1: F32, no buffer, no data, op DUP with no source (unpatched: SIGSEGV in the CPU backend).
+  const unplaced = f32Tensor(0n, 0n, 16);
+  unplaced.writeUInt32LE(1, 8 + 4 + 8 + 16 + 16);
+  const graphs = [
+    Buffer.concat([u32(0), u32(1), u64(1n), u32(1), unplaced]),
+    Buffer.concat([u32(0), u32(2), u64(0n), u64(0n), u32(0)]), // node ids 0: null nodes
+  ];
+  for (const graph of graphs) {
+    const connection = await RpcConnection.open(host, port);
+    connection.write(helloBytes());
+    expect(await connection.answer()).toBeDefined();
+    connection.write(frame(CMD.GRAPH_COMPUTE, graph));
+    expect(await connection.closedWithin(5000)).toBe(true);
+    connection.close();
+  }
   expect(await served(host, port)).toBeDefined();
   expect(server.restarts).toBe(before);
 });
