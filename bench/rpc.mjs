@@ -206,6 +206,16 @@ try {
         llamaCpp: theirs[i],
       };
       rows.push(row);
+      if (!row.same) {
+        const r = entry.texts.findIndex((text, k) => text !== loaded[0].texts[k]);
+        const [a, b] = [loaded[0].texts[r], entry.texts[r]];
+        let at = 0;
+        while (at < a.length && a[at] === b[at]) at++;
+        log(
+          `${name}, ${entry.setup}: round ${r} differs from local at character ${at}: ` +
+            `${JSON.stringify(a.slice(at, at + 40))} / ${JSON.stringify(b.slice(at, at + 40))}`,
+        );
+      }
       log(`${name}, ${entry.setup}: pp ${fmt(pp)} t/s, tg ${fmt(tg)} t/s, same text: ${row.same}`);
     });
   }

@@ -19,6 +19,8 @@ import {
   startRpcServer,
 } from '../../lib/index.js';
 import { random as prng } from '../fixtures/fuzz.js';
+import { testModelPath } from '../fixtures/models.js';
+import { llamaDebugLogits } from '../fixtures/oracle.js';
 import { haveStories, storiesPath, storiesSkipMessage } from '../fixtures/paths.js';
 
 const prompt = 'Once upon a time';
@@ -137,6 +139,46 @@ describe.skipIf(!haveStories)(`RPC client ${haveStories ? '' : storiesSkipMessag
     const plain = await modelBuffers(() => LlamaModel.load(storiesPath, { contextSize: 256 }));
     expect(plain.lines.some((line) => line.includes('RPC'))).toBe(false);
     await plain.model.dispose();
+  });
+
+  test("over RPC the model computes what llama.cpp's own client computes there", async () => {
+    // ggml's server computes with its own kernels, so a model's logits over RPC can differ from
+    // local ones in the last digits (llama-debug shows it too); ours over RPC equal llama-debug's
+    // over RPC.
+    const logprob = (logits: Float32Array, token: number) => {
+      let max = Number.NEGATIVE_INFINITY;
+      for (const value of logits) max = Math.max(max, value);
+      let sum = 0;
+      for (const value of logits) sum += Math.exp(value - max);
+      return (logits[token] as number) - max - Math.log(sum);
+    };
+    const text = 'Once upon a time, there was a little dog named Max. Max liked to run in the park';
+    for (const path of [storiesPath, testModelPath('spmF16'), testModelPath('spmQ8')]) {
+      const theirs = llamaDebugLogits(path, text, ['--rpc', first.endpoint, '-ngl', '99']);
+      const model = await LlamaModel.load(path, { contextSize: 256, rpcServers: [first.endpoint] });
+      const result = await model.generate(text, { temperature: 0, maxTokens: 1, logprobs: 10 });
+      await model.dispose();
+      const top = result.logprobs?.[0]?.top ?? [];
+      expect(top).toHaveLength(10);
+      for (const entry of top) expect(Math.abs(entry.logprob - logprob(theirs, entry.token))).toBeLessThan(1e-5);
+    }
+  });
+
+  test('two models on one server: disposing one leaves the other computing', async () => {
+    const rpcServers = [first.endpoint];
+    for (let round = 0; round < 3; round++) {
+      const [a, b] = await Promise.all([
+        LlamaModel.load(storiesPath, { contextSize: 256, rpcServers }),
+        LlamaModel.load(storiesPath, { contextSize: 256, rpcServers }),
+      ]);
+      await b.generate(prompt, { temperature: 0, maxTokens: 8 });
+      // b's buffers are freed while a decodes step after step (its graph recomputed on the server).
+      const text = a.generate(prompt, { temperature: 0, maxTokens: 64 });
+      await new Promise((r) => setTimeout(r, 5 + 5 * round));
+      await b.dispose();
+      expect((await text).text).toBe(local);
+      await a.dispose();
+    }
   });
 
   test("listDevices() lists the servers' devices with their memory", async () => {
