@@ -3,8 +3,10 @@
 // that is not there fails the load with a typed error; a server killed while the model is in use
 // fails what was in flight (RPC_FAILED), the model says so until it is loaded again, and this
 // process lives on.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 
@@ -21,7 +23,7 @@ import {
 import { random as prng } from '../fixtures/fuzz.js';
 import { testModelPath } from '../fixtures/models.js';
 import { llamaDebugLogits } from '../fixtures/oracle.js';
-import { haveStories, storiesPath, storiesSkipMessage } from '../fixtures/paths.js';
+import { haveStories, repoRoot, storiesPath, storiesSkipMessage } from '../fixtures/paths.js';
 
 const prompt = 'Once upon a time';
 const KILLS = Number(process.env.LLAMA_NAPI_RPC_KILLS ?? 15);
@@ -180,6 +182,29 @@ describe.skipIf(!haveStories)(`RPC client ${haveStories ? '' : storiesSkipMessag
       await a.dispose();
     }
   });
+
+  // As root, in a network namespace of its own, the loopback taken down mid-generation: the server
+  // is gone without closing the connection. ggml's client would wait in recv for ever (still waiting
+  // after 100 s without vendor/patches/rpc-keepalive.patch); the keepalive and user timeout end it.
+  const isolated = spawnSync('unshare', ['-n', 'true']).status === 0;
+  test.skipIf(!isolated)(
+    'a server whose network is gone: RPC_FAILED within about 30 s',
+    async () => {
+      const script = join(repoRoot, 'test', 'fixtures', 'scripts', 'rpc-network-gone.mjs');
+      const { stdout } = await promisify(execFile)('unshare', ['-n', process.execPath, script, storiesPath], {
+        encoding: 'utf8',
+        timeout: 150_000,
+      });
+      const result = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+      expect(result.code).toBe('RPC_FAILED');
+      expect(result.seconds).toBeGreaterThan(20);
+      expect(result.seconds).toBeLessThan(60);
+      expect(result.text).toBe(local.slice(0, result.text.length));
+      expect(result.text.length).toBeGreaterThan(20);
+      console.log(`[rpc network gone] RPC_FAILED after ${result.seconds.toFixed(1)} s`);
+    },
+    180_000,
+  );
 
   test("listDevices() lists the servers' devices with their memory", async () => {
     const before = await listDevices();
