@@ -10,6 +10,8 @@
 //   story-sampled   stories260K sampled at temperature 1 (little repeats: what lookup costs)
 //   story-parsejob  LocalProvider.parseJob's request (its prompt and JSON grammar) on the example
 //                   posting, greedy, to its natural end: what lookup does for the provider
+//   story-draft     stories260K drafted for by its own first block (trained weights: the first of
+//                   its 5 blocks, with its embeddings and output)
 //   random-lookup   a random-weight 8-layer model (its greedy output loops), prompt lookup
 //   random-draft    the same model drafted for by its Q8_0 copy (same weights, half the bytes)
 //   cycle-lookup    the 8-layer shape with blocks that add nothing (blockScale 0): each token
@@ -139,6 +141,13 @@ async function cases() {
         spec: { lookup: true },
       },
       parseJobCase('story-parsejob', stories),
+      {
+        name: 'story-draft',
+        path: stories,
+        prompt: STORY,
+        options: { temperature: 0 },
+        spec: { draftModel: await firstBlockOf(stories, 'stories260K-1'), maxDraftTokens: 8 },
+      },
     );
   } else {
     log(`no ${stories}: the story cases are skipped`);
