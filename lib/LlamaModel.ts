@@ -13,7 +13,7 @@ import {
   type StopReason,
 } from './binding.js';
 import { ChatSession, type ChatSessionOptions, type SessionHost } from './ChatSession.js';
-import { LlamaError, fromNative, invalidOption } from './errors.js';
+import { LlamaError, invalidOption, native } from './errors.js';
 import { checkModelFile } from './gguf/check-file.js';
 import { checkMessages, formatChat, type ChatMessage } from './generation/chat.js';
 import {
@@ -46,7 +46,7 @@ import {
   optionsObject,
   rejectUnknown,
 } from './option-checks.js';
-import { checkReachable, parseEndpoint } from './rpc.js';
+import { checkRpcServers, parseEndpoint } from './rpc.js';
 import { defaultThreads } from './threads.js';
 
 /** Options of {@link LlamaModel.load}. */
@@ -72,7 +72,8 @@ export interface LoadOptions {
    * devices take the offloaded layers, before this machine's GPUs, as llama.cpp's `--rpc` places
    * them. Each is checked for a connection before loading (`MODEL_LOAD_FAILED` naming it). If a
    * server fails later, the request in flight rejects with `RPC_FAILED` and so does every later one:
-   * load the model again. The protocol has no authentication: see docs/rpc.md.
+   * load the model again. The protocol has no authentication (docs/api.md, "One model across
+   * machines").
    */
   rpcServers?: readonly string[];
   /**
@@ -258,15 +259,6 @@ const LOAD_OPTIONS = [
 ] as const;
 const TOKENIZE_OPTIONS = ['addSpecial', 'parseSpecial'] as const;
 const DETOKENIZE_OPTIONS = ['removeSpecial', 'unparseSpecial'] as const;
-
-/** Awaits a native promise, re-creating its error as a LlamaError here. */
-async function native<T>(operation: Promise<T>): Promise<T> {
-  try {
-    return await operation;
-  } catch (error) {
-    throw fromNative(error);
-  }
-}
 
 /** Checks a list of LoRA adapters: paths resolved, scales finite (default 1). */
 function parseLora(value: unknown): Array<{ path: string; scale: number }> {
@@ -478,19 +470,7 @@ export class LlamaModel {
 
     const resolved = resolve(path);
     await checkModelFile(resolved);
-    await Promise.all(
-      rpcServers.map(async (endpoint) => {
-        const { host, port } = parseEndpoint('rpcServers', endpoint);
-        try {
-          await checkReachable(host, port);
-        } catch (error) {
-          throw new LlamaError(
-            'MODEL_LOAD_FAILED',
-            `cannot load ${resolved}: the RPC server ${endpoint} is not reachable (${(error as Error).message})`,
-          );
-        }
-      }),
-    );
+    await checkRpcServers('rpcServers', rpcServers, 'MODEL_LOAD_FAILED', `cannot load ${resolved}: `);
     const raw = addon();
     await native(raw.initBackend());
 

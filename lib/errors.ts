@@ -67,6 +67,15 @@ export function fromNative(error: unknown): unknown {
   return error;
 }
 
+/** Awaits a native promise, re-creating its error as a LlamaError here (see {@link fromNative}). */
+export async function native<T>(operation: Promise<T>): Promise<T> {
+  try {
+    return await operation;
+  } catch (error) {
+    throw fromNative(error);
+  }
+}
+
 /** Throws `INVALID_OPTION` for option `name`. */
 export function invalidOption(name: string, expected: string, value: unknown): never {
   throw new LlamaError('INVALID_OPTION', `${name} must be ${expected} (got ${describe(value)})`);

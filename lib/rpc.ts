@@ -75,10 +75,9 @@ export function parseEndpoint(what: string, endpoint: unknown): { host: string; 
 
 /**
  * Resolves once a TCP connection to host:port opens (then closes it), or rejects with why not
- * (refused, no route, no answer within `timeoutMs`). ggml's own client connects without a time
- * limit, and would wait for a host that does not answer; this check comes first.
+ * (refused, no route, no answer within `timeoutMs`).
  */
-export function checkReachable(host: string, port: number, timeoutMs = 10_000): Promise<void> {
+function checkReachable(host: string, port: number, timeoutMs = 10_000): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = createConnection({ host, port });
     const timer = setTimeout(() => {
@@ -95,6 +94,33 @@ export function checkReachable(host: string, port: number, timeoutMs = 10_000): 
       reject(new Error(error.code ?? error.message));
     });
   });
+}
+
+/**
+ * Checks that every RPC server of `endpoints` (named `what` in errors) accepts a connection, all at
+ * once: a malformed endpoint is INVALID_OPTION, one that cannot be reached rejects with `code`,
+ * the message `prefix` + "the RPC server HOST:PORT is not reachable (why)". ggml's own client
+ * connects without a time limit and would wait for a host that does not answer: this comes first.
+ */
+export async function checkRpcServers(
+  what: string,
+  endpoints: readonly unknown[],
+  code: 'MODEL_LOAD_FAILED' | 'RPC_FAILED',
+  prefix = '',
+): Promise<void> {
+  await Promise.all(
+    endpoints.map(async (endpoint, i) => {
+      const { host, port } = parseEndpoint(`${what}[${i}]`, endpoint);
+      try {
+        await checkReachable(host, port);
+      } catch (error) {
+        throw new LlamaError(
+          code,
+          `${prefix}the RPC server ${endpoint} is not reachable (${(error as Error).message})`,
+        );
+      }
+    }),
+  );
 }
 
 /** Binds host:port for a moment: the port (a free one for 0), or why it cannot be had. */

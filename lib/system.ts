@@ -1,9 +1,9 @@
 // What this build of llama-napi can run on: its devices (CPU, GPUs), whether layers can be
 // offloaded to a GPU, and how it was built.
 import { addon, type NativeDevice } from './binding.js';
-import { LlamaError, fromNative, invalidOption } from './errors.js';
+import { invalidOption, native } from './errors.js';
 import { optionsObject, rejectUnknown } from './option-checks.js';
-import { checkReachable, parseEndpoint } from './rpc.js';
+import { checkRpcServers } from './rpc.js';
 
 /** A device ggml can compute on. */
 export type Device = NativeDevice;
@@ -37,16 +37,7 @@ export async function listDevices(options: ListDevicesOptions = {}): Promise<Dev
   rejectUnknown('listDevices options', opts, ['rpcServers']);
   const servers = opts.rpcServers ?? [];
   if (!Array.isArray(servers)) invalidOption('rpcServers', 'an array of "host:port"', servers);
-  await Promise.all(
-    servers.map(async (endpoint: unknown, i) => {
-      const { host, port } = parseEndpoint(`rpcServers[${i}]`, endpoint);
-      try {
-        await checkReachable(host, port);
-      } catch (error) {
-        throw new LlamaError('RPC_FAILED', `the RPC server ${endpoint} is not reachable (${(error as Error).message})`);
-      }
-    }),
-  );
+  await checkRpcServers('rpcServers', servers, 'RPC_FAILED');
   const raw = await ready();
   const remote = servers.length > 0 ? await native(raw.rpcDevices([...servers])) : [];
   return [...raw.devices(), ...remote];
@@ -60,14 +51,6 @@ export interface ListDevicesOptions {
    * and the memory the server reports.
    */
   rpcServers?: readonly string[];
-}
-
-async function native<T>(operation: Promise<T>): Promise<T> {
-  try {
-    return await operation;
-  } catch (error) {
-    throw fromNative(error);
-  }
 }
 
 /** True when `gpuLayers` can move layers to a GPU (a GPU build with a usable device). */

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 
 import type { NativeModel, NativeSamplingParams } from '../binding.js';
-import { fromNative, LlamaError } from '../errors.js';
+import { LlamaError, native } from '../errors.js';
 import type { ChatMessage } from './chat.js';
 import { checkJsonValue, prepareValidator } from './json-output.js';
 import type { JsonSchema } from './json-schema.js';
@@ -70,14 +70,6 @@ interface ParsedMessage {
   reasoning: string;
   toolCalls: Array<{ name: string; arguments: string; id: string }>;
   error?: string;
-}
-
-async function native<T>(operation: Promise<T>): Promise<T> {
-  try {
-    return await operation;
-  } catch (error) {
-    throw fromNative(error);
-  }
 }
 
 /** A conversation in the OpenAI message format llama.cpp's chat layer reads. */
