@@ -39,9 +39,10 @@ Napi::Value LoadModel(const Napi::CallbackInfo & info) {
         if (!options.Get("rpcServers").IsUndefined()) {
             request.rpc_servers = ReadStrings(env, options, "rpcServers");
             for (const std::string & endpoint : request.rpc_servers) {
-                const size_t colon = endpoint.rfind(':');
-                if (endpoint.empty() || colon == std::string::npos || colon == 0 || colon + 1 == endpoint.size() ||
-                    endpoint.find('\0') != std::string::npos) {
+                // As ggml reads it: the host up to the first colon, then the port's digits.
+                const size_t colon = endpoint.find(':');
+                if (colon == std::string::npos || colon == 0 || colon + 1 == endpoint.size() ||
+                    endpoint.find_first_not_of("0123456789", colon + 1) != std::string::npos) {
                     Throw(env, ErrorCode::InvalidArgument,
                           "rpcServers entries must be \"host:port\" (got \"" + endpoint + "\")");
                 }

@@ -7,22 +7,17 @@ namespace llama_napi {
 
 namespace {
 
-using StartServer = void (*)(const char *, const char *, size_t, size_t, ggml_backend_dev_t *);
-
-StartServer StartServerFunction() {
-    EnsureBackend();
-    ggml_backend_reg_t reg = ggml_backend_reg_by_name("RPC");
-    return reg != nullptr
-               ? reinterpret_cast<StartServer>(ggml_backend_reg_get_proc_address(reg, "ggml_backend_rpc_start_server"))
-               : nullptr;
-}
-
+/** A function of ggml's RPC backend, found through its registry (a module in a dynamic build). */
 template <typename Function>
 Function RpcProc(const char * name) {
     EnsureBackend();
     ggml_backend_reg_t reg = ggml_backend_reg_by_name("RPC");
     return reg != nullptr ? reinterpret_cast<Function>(ggml_backend_reg_get_proc_address(reg, name)) : nullptr;
 }
+
+using StartServer = void (*)(const char *, const char *, size_t, size_t, ggml_backend_dev_t *);
+
+StartServer StartServerFunction() { return RpcProc<StartServer>("ggml_backend_rpc_start_server"); }
 
 bool IsRpc(ggml_backend_dev_t device) {
     ggml_backend_reg_t reg = ggml_backend_dev_backend_reg(device);

@@ -106,21 +106,17 @@ class LoadModelWorker : public PromiseWorker {
 
         LogCapture log;
         model_ = llama_model_load_from_file(request_.path.c_str(), params);
-        if (model_ != nullptr && LostRpcServer() >= 0) {
-            const std::string endpoint = request_.rpc_servers[static_cast<size_t>(LostRpcServer())];
-            llama_model_free(model_);
+        // A connection that failed meanwhile left the model (if llama.cpp finished it) without its
+        // layers there.
+        if (const int lost = LostRpcServer(); lost >= 0) {
+            if (model_ != nullptr) llama_model_free(model_);
             model_ = nullptr;
-            Fail(ErrorCode::RpcFailed,
-                 "the connection to the RPC server " + endpoint + " failed while " + request_.path + " was loading");
+            Fail(ErrorCode::RpcFailed, "the connection to the RPC server " +
+                                           request_.rpc_servers[static_cast<size_t>(lost)] + " failed while " +
+                                           request_.path + " was loading");
             return;
         }
         if (model_ == nullptr) {
-            if (LostRpcServer() >= 0) {
-                Fail(ErrorCode::RpcFailed, "the connection to the RPC server " +
-                                               request_.rpc_servers[static_cast<size_t>(LostRpcServer())] +
-                                               " failed while " + request_.path + " was loading");
-                return;
-            }
             if (abort_->load()) {
                 Fail(ErrorCode::Aborted, "model load aborted");
             } else if (progress_ && progress_->Failed()) {
