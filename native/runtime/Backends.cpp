@@ -10,7 +10,15 @@
 #include "ggml-cpu.h"
 #endif
 
-#if !defined(_WIN32)
+#if defined(_WIN32)
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+#else
 #include <dlfcn.h>
 #endif
 
@@ -20,18 +28,47 @@ namespace {
 
 /** The file a function was loaded from (the addon itself, or a backend module); empty if unknown. */
 std::string LibraryOf(const void * address) {
-#if !defined(_WIN32)
+#if defined(_WIN32)
+    HMODULE module = nullptr;
+    if (address == nullptr ||
+        !GetModuleHandleExW(GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                            reinterpret_cast<LPCWSTR>(address), &module)) {
+        return {};
+    }
+    std::wstring wide(MAX_PATH, L'\0');
+    for (;;) {
+        const DWORD length = GetModuleFileNameW(module, wide.data(), static_cast<DWORD>(wide.size()));
+        if (length == 0) return {};
+        if (length < wide.size()) {
+            wide.resize(length);
+            break;
+        }
+        wide.resize(wide.size() * 2);  // truncated: a long path
+    }
+    // ggml takes paths as UTF-8.
+    const int bytes =
+        WideCharToMultiByte(CP_UTF8, 0, wide.data(), static_cast<int>(wide.size()), nullptr, 0, nullptr, nullptr);
+    std::string utf8(static_cast<size_t>(bytes > 0 ? bytes : 0), '\0');
+    if (bytes > 0) {
+        WideCharToMultiByte(CP_UTF8, 0, wide.data(), static_cast<int>(wide.size()), utf8.data(), bytes, nullptr,
+                            nullptr);
+    }
+    return utf8;
+#else
     Dl_info info{};
     if (address != nullptr && dladdr(address, &info) != 0 && info.dli_fname != nullptr) {
         return info.dli_fname;
     }
-#endif
-    (void) address;
     return {};
+#endif
 }
 
 [[maybe_unused]] std::string DirectoryOf(const std::string & file) {
+#if defined(_WIN32)
+    const size_t slash = file.find_last_of("/\\");
+#else
     const size_t slash = file.find_last_of('/');
+#endif
     return slash == std::string::npos ? std::string() : file.substr(0, slash);
 }
 
@@ -60,7 +97,7 @@ void EnsureBackend() {
         if (ggml_backend_dev_count() == 0) {
             g_problem = "no ggml backend could be loaded from " +
                         (here.empty() ? std::string("the addon's folder") : here) +
-                        " (the libggml-cpu-*.so files must sit next to the addon)";
+                        " (ggml's CPU backend modules, libggml-cpu-*.so or ggml-cpu-*.dll, must sit next to the addon)";
         }
 #endif
         llama_backend_init();
