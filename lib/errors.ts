@@ -11,12 +11,15 @@ export const LLAMA_ERROR_CODES = [
   'INVALID_JSON_SCHEMA',
   'INVALID_JSON_OUTPUT',
   'INVALID_TOOL_CALL',
+  'DOWNLOAD_FAILED',
+  'CHECKSUM_MISMATCH',
 ] as const;
 
 /**
  * Why an operation failed:
  * - `INVALID_OPTION` / `INVALID_ARGUMENT`: a bad option or argument, caught before any native work;
- * - `MODEL_NOT_FOUND`, `INVALID_MODEL_FILE`, `MODEL_LOAD_FAILED`: the model file;
+ * - `MODEL_NOT_FOUND`, `INVALID_MODEL_FILE`, `MODEL_LOAD_FAILED`: the model file (`MODEL_NOT_FOUND` also:
+ *   no file of the quantization an `hf:OWNER/REPO:QUANT` source asks for);
  * - `CONTEXT_CREATE_FAILED` (often memory), `CONTEXT_OVERFLOW` (a prompt longer than the context);
  * - `TOKENIZE_FAILED`, `DECODE_FAILED`, `SAMPLER_FAILED`: llama.cpp refused the work;
  * - `INVALID_GRAMMAR`: a GBNF grammar (or a JSON schema's) that llama.cpp cannot use;
@@ -28,6 +31,10 @@ export const LLAMA_ERROR_CODES = [
  * - `RPC_FAILED`: an RPC server that could not start or stopped;
  * - `INVALID_TOOL_CALL`: a tool call of a tool that was not offered, or with arguments that do not
  *   parse or match the tool's parameters;
+ * - `DOWNLOAD_FAILED`: a model download that failed: an HTTP status (401/403 from the hub: a gated or
+ *   private repository, which needs HF_TOKEN), a network failure after the retries, a size short of
+ *   what the server announced;
+ * - `CHECKSUM_MISMATCH`: a downloaded file whose SHA-256 is not the one given or the hub's (deleted);
  * - `VOCAB_ONLY`: generation on a model loaded with `vocabOnly`;
  * - `DISPOSED`: a call after (or during) `dispose()`; `BUSY`: raw-API misuse (one operation per context);
  * - `ABORTED`: an AbortSignal fired; `NATIVE_ERROR`: an unexpected failure inside llama.cpp.

@@ -52,6 +52,7 @@ export {
   type Device,
   type ListDevicesOptions,
 } from './system.js';
+export { defaultModelsDir, downloadModel, type DownloadOptions, type DownloadProgress } from './download.js';
 export { startRpcServer, type RpcServer, type RpcServerOptions } from './rpc.js';
 export { getLogLevel, setLogLevel, setLogger, type LogLevel, type Logger } from './logging.js';
 export { LLAMA_ERROR_CODES, LlamaError, type LlamaErrorCode } from './errors.js';
