@@ -14,6 +14,7 @@ import {
 } from './binding.js';
 import { ChatSession, type ChatSessionOptions, type SessionHost } from './ChatSession.js';
 import { LlamaError, invalidOption, native } from './errors.js';
+import { downloadModel, type DownloadProgress } from './download.js';
 import { checkModelFile } from './gguf/check-file.js';
 import { checkMessages, formatChat, type ChatMessage } from './generation/chat.js';
 import {
@@ -46,6 +47,7 @@ import {
   optionsObject,
   rejectUnknown,
 } from './option-checks.js';
+import { isRemoteSource } from './hub.js';
 import { checkRpcServers, parseEndpoint } from './rpc.js';
 import { defaultThreads } from './threads.js';
 
@@ -89,8 +91,13 @@ export interface LoadOptions {
   flashAttention?: boolean | 'auto';
   /** Called with the loaded fraction, 0 to 1. */
   onProgress?: (fraction: number) => void;
-  /** Aborts the load: the promise rejects with a LlamaError `ABORTED`. */
+  /** Aborts the load (and a download): the promise rejects with a LlamaError `ABORTED`. */
   signal?: AbortSignal;
+  /**
+   * Called as an `hf:` or https source downloads (see {@link downloadModel}), before the load's
+   * own `onProgress`; a path source has nothing to download.
+   */
+  onDownloadProgress?: (progress: DownloadProgress) => void;
   /** LoRA adapters to generate with, as {@link LlamaModel.setLora} takes them. */
   lora?: readonly LoraAdapter[];
   /**
@@ -252,6 +259,7 @@ const LOAD_OPTIONS = [
   'flashAttention',
   'onProgress',
   'signal',
+  'onDownloadProgress',
   'lora',
   'speculative',
   'rpcServers',
@@ -428,9 +436,13 @@ export class LlamaModel {
     return id;
   }
 
-  /** Loads a GGUF model file and creates its context. */
-  static async load(path: string, options: LoadOptions = {}): Promise<LlamaModel> {
-    if (typeof path !== 'string' || path.length === 0) {
+  /**
+   * Loads a GGUF model and creates its context. `source` is a file's path, or a model to download
+   * on first use into the default folder, as {@link downloadModel} takes it: `hf:OWNER/REPO:QUANT`,
+   * `hf:OWNER/REPO/FILE.gguf` or an https URL (the path is then the downloaded file's).
+   */
+  static async load(source: string, options: LoadOptions = {}): Promise<LlamaModel> {
+    if (typeof source !== 'string' || source.length === 0) {
       throw new LlamaError('INVALID_ARGUMENT', 'path must be a non-empty string');
     }
     const opts = optionsObject<LoadOptions>('options', options);
@@ -454,6 +466,10 @@ export class LlamaModel {
     }
     const onProgress = optionalFunction<(fraction: number) => void>('onProgress', opts.onProgress);
     const signal = optionalSignal('signal', opts.signal);
+    const onDownloadProgress = optionalFunction<(progress: DownloadProgress) => void>(
+      'onDownloadProgress',
+      opts.onDownloadProgress,
+    );
     if (signal?.aborted) throw aborted('loading the model');
     const lora = opts.lora === undefined ? [] : parseLora(opts.lora);
     if (vocabOnly && lora.length > 0) throw new LlamaError('INVALID_OPTION', 'lora cannot be used with vocabOnly');
@@ -468,6 +484,12 @@ export class LlamaModel {
     }
     const tensorSplit = opts.tensorSplit === undefined ? undefined : parseTensorSplit(opts.tensorSplit);
 
+    const path = isRemoteSource(source)
+      ? await downloadModel(source, {
+          ...(signal === undefined ? {} : { signal }),
+          ...(onDownloadProgress === undefined ? {} : { onProgress: onDownloadProgress }),
+        })
+      : source;
     const resolved = resolve(path);
     await checkModelFile(resolved);
     await checkRpcServers('rpcServers', rpcServers, 'MODEL_LOAD_FAILED', `cannot load ${resolved}: `);

@@ -2,6 +2,7 @@
 // by each operation's JSON Schema (so it always parses), then validated and returned typed.
 import type { z } from 'zod';
 
+import type { DownloadProgress } from '../download.js';
 import { jsonSchemaToGrammar } from '../generation/json-schema.js';
 import type { ChatMessage } from '../generation/chat.js';
 import type { GenerateOptions } from '../generation/generate-options.js';
@@ -32,7 +33,11 @@ import {
  * and defaults for the operations.
  */
 export interface LocalProviderOptions {
-  /** The GGUF model. Default: the LLAMA_NAPI_MODEL environment variable. */
+  /**
+   * The GGUF model: a path, or `hf:OWNER/REPO:QUANT`, `hf:OWNER/REPO/FILE.gguf` or an https URL,
+   * downloaded on first use into the default folder (see {@link downloadModel}). Default: the
+   * LLAMA_NAPI_MODEL environment variable.
+   */
   modelPath?: string;
   /** Tokens one operation may use (prompt + output). Default: the model's training context, at most 4096. */
   contextSize?: number;
@@ -58,6 +63,8 @@ export interface LocalProviderOptions {
   temperature?: number;
   /** Called with the loaded fraction while the model loads. */
   onLoadProgress?: (fraction: number) => void;
+  /** Called as an `hf:` or https model downloads, before it loads (see {@link DownloadProgress}). */
+  onDownloadProgress?: (progress: DownloadProgress) => void;
 }
 
 const TONES: readonly CoverLetterTone[] = ['professional', 'friendly', 'enthusiastic', 'concise'];
@@ -133,6 +140,9 @@ export class LocalProvider implements AiProvider {
     }
     if (options.temperature !== undefined && (typeof options.temperature !== 'number' || !(options.temperature >= 0))) {
       invalidInput('temperature must be a number ≥ 0');
+    }
+    for (const key of ['onLoadProgress', 'onDownloadProgress'] as const) {
+      if (options[key] !== undefined && typeof options[key] !== 'function') invalidInput(`${key} must be a function`);
     }
     let speculative: SpeculativeOptions | undefined;
     if (options.speculative !== undefined) {
@@ -217,7 +227,8 @@ export class LocalProvider implements AiProvider {
     if (batchSize !== undefined) load.batchSize = batchSize;
     if (speculative !== undefined) load.speculative = speculative;
     if (rpcServers !== undefined) load.rpcServers = [...rpcServers];
-    return acquireModel(this, path, load, this.#options.onLoadProgress);
+    const { onLoadProgress, onDownloadProgress } = this.#options;
+    return acquireModel(this, path, load, { onProgress: onLoadProgress, onDownloadProgress });
   }
 
   async #run<S extends z.ZodType>(

@@ -14,7 +14,9 @@ export type AiProviderErrorCode =
 
 /**
  * - `MODEL_NOT_CONFIGURED`: no model path (option or LLAMA_NAPI_MODEL);
- * - `MODEL_NOT_FOUND` / `MODEL_LOAD_FAILED`: the path is wrong, or not a model llama.cpp can load;
+ * - `MODEL_NOT_FOUND` / `MODEL_LOAD_FAILED`: the path is wrong, or not a model llama.cpp can load, or
+ *   an `hf:`/https model failed to download (its `cause`: the LlamaError `DOWNLOAD_FAILED` or
+ *   `CHECKSUM_MISMATCH`);
  * - `INVALID_INPUT`: an empty posting or a malformed profile (the message names the field);
  * - `CONTEXT_OVERFLOW`: the input does not fit the model's context (nothing is cut silently);
  * - `INVALID_OUTPUT`: the model's output did not complete or validate (e.g. maxTokens too small);
@@ -35,6 +37,8 @@ export function toProviderError(error: unknown): unknown {
     VOCAB_ONLY: 'MODEL_LOAD_FAILED',
     INVALID_DRAFT_MODEL: 'MODEL_LOAD_FAILED',
     UNSUPPORTED: 'MODEL_LOAD_FAILED',
+    DOWNLOAD_FAILED: 'MODEL_LOAD_FAILED',
+    CHECKSUM_MISMATCH: 'MODEL_LOAD_FAILED',
     CONTEXT_OVERFLOW: 'CONTEXT_OVERFLOW',
     INVALID_JSON_OUTPUT: 'INVALID_OUTPUT',
     SAMPLER_FAILED: 'INVALID_OUTPUT',

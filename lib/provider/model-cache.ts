@@ -3,10 +3,18 @@
 // every waiter and is forgotten, so the next request tries again; the last user to let go frees it.
 import { resolve } from 'node:path';
 
+import type { DownloadProgress } from '../download.js';
+import { isRemoteSource } from '../hub.js';
 import { LlamaModel, type LoadOptions } from '../LlamaModel.js';
 
 /** The load options that make two models different (callbacks and signals are per request). */
-export type CachedLoadOptions = Omit<LoadOptions, 'onProgress' | 'signal'>;
+export type CachedLoadOptions = Omit<LoadOptions, 'onProgress' | 'onDownloadProgress' | 'signal'>;
+
+/** Who hears of a load's progress: the load's own, and a download's (an `hf:` or https source). */
+export interface LoadListeners {
+  onProgress?: ((fraction: number) => void) | undefined;
+  onDownloadProgress?: ((progress: DownloadProgress) => void) | undefined;
+}
 
 interface Entry {
   key: string;
@@ -14,7 +22,7 @@ interface Entry {
   model: LlamaModel | undefined;
   users: Set<object>;
   /** Progress callbacks of everyone waiting on this load. */
-  listeners: Set<(fraction: number) => void>;
+  listeners: Set<LoadListeners>;
 }
 
 const entries = new Map<string, Entry>();
@@ -25,7 +33,7 @@ function keyOf(path: string, options: CachedLoadOptions): string {
       .filter(([, value]) => value !== undefined)
       .sort(([a], [b]) => a.localeCompare(b)),
   );
-  return JSON.stringify([resolve(path), sorted]);
+  return JSON.stringify([isRemoteSource(path) ? path : resolve(path), sorted]);
 }
 
 /** The model for `path` and `options`, loading it if no one has; `user` holds it until release(). */
@@ -33,12 +41,12 @@ export async function acquireModel(
   user: object,
   path: string,
   options: CachedLoadOptions,
-  onProgress?: (fraction: number) => void,
+  listening: LoadListeners = {},
 ): Promise<LlamaModel> {
   const key = keyOf(path, options);
   let entry = entries.get(key);
   if (entry === undefined) {
-    const listeners = new Set<(fraction: number) => void>();
+    const listeners = new Set<LoadListeners>();
     const created: Entry = {
       key,
       model: undefined,
@@ -47,7 +55,10 @@ export async function acquireModel(
       loading: LlamaModel.load(path, {
         ...options,
         onProgress: (fraction) => {
-          for (const listener of listeners) listener(fraction);
+          for (const listener of listeners) listener.onProgress?.(fraction);
+        },
+        onDownloadProgress: (progress) => {
+          for (const listener of listeners) listener.onDownloadProgress?.(progress);
         },
       }).then(
         (model) => {
@@ -65,14 +76,14 @@ export async function acquireModel(
     entry = created;
   }
   entry.users.add(user);
-  if (onProgress !== undefined && entry.model === undefined) entry.listeners.add(onProgress);
+  if (entry.model === undefined) entry.listeners.add(listening);
   try {
     return await entry.loading;
   } catch (error) {
     entry.users.delete(user);
     throw error;
   } finally {
-    if (onProgress !== undefined) entry.listeners.delete(onProgress);
+    entry.listeners.delete(listening);
   }
 }
 

@@ -4,6 +4,9 @@ import { describe, expectTypeOf, test } from 'vitest';
 
 import {
   type AiProviderError,
+  type DownloadProgress,
+  defaultModelsDir,
+  downloadModel,
   type LlamaError,
   LlamaModel,
   LocalProvider,
@@ -124,11 +127,34 @@ describe('LocalProvider', () => {
   });
 });
 
+describe('downloadModel', () => {
+  test('resolves with the local path; progress is typed', () => {
+    expectTypeOf(downloadModel('hf:owner/repo:Q4_K_M')).resolves.toEqualTypeOf<string>();
+    expectTypeOf(downloadModel).parameter(1).toMatchTypeOf<
+      | {
+          dir?: string;
+          sha256?: string;
+          token?: string;
+          allowHttp?: boolean;
+          signal?: AbortSignal;
+          onProgress?: (progress: DownloadProgress) => void;
+        }
+      | undefined
+    >();
+    expectTypeOf<DownloadProgress['totalBytes']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf(defaultModelsDir()).toEqualTypeOf<string>();
+    expectTypeOf(LlamaModel.load)
+      .parameter(1)
+      .toMatchTypeOf<{ onDownloadProgress?: (progress: DownloadProgress) => void } | undefined>();
+  });
+});
+
 describe('errors, logging, grammar, raw addon', () => {
   test('error codes are a closed union', () => {
     expectTypeOf<LlamaError['code']>().toEqualTypeOf<LlamaErrorCode>();
     expectTypeOf<'DISPOSED'>().toMatchTypeOf<LlamaErrorCode>();
     expectTypeOf<'NOPE'>().not.toMatchTypeOf<LlamaErrorCode>();
+    expectTypeOf<'DOWNLOAD_FAILED' | 'CHECKSUM_MISMATCH'>().toMatchTypeOf<LlamaErrorCode>();
     expectTypeOf<AiProviderError>().toMatchTypeOf<Error>();
   });
 

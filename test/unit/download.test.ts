@@ -7,7 +7,14 @@ import { join } from 'node:path';
 
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 
-import { defaultModelsDir, downloadModel, LlamaError, type DownloadProgress } from '../../lib/index.js';
+import {
+  defaultModelsDir,
+  downloadModel,
+  LlamaError,
+  LlamaModel,
+  LocalProvider,
+  type DownloadProgress,
+} from '../../lib/index.js';
 import { RETRY } from '../../lib/transfer.js';
 import { ggufBytes, HUB_TOKEN, HubServer, sha256Of } from '../fixtures/hub-server.js';
 
@@ -327,6 +334,30 @@ describe('downloadModel: failures', () => {
     const aborted = AbortSignal.abort();
     expect((await failure(downloadModel('hf:acme/x/x.gguf', { dir, signal: aborted }))).code).toBe('ABORTED');
     expect(hub.requests).toEqual([]);
+  });
+});
+
+describe('LlamaModel.load and LocalProvider take hf: sources', () => {
+  test('their download options are checked before any request', async () => {
+    const bad = await failure(LlamaModel.load('hf:acme/x/x.gguf', { onDownloadProgress: 'no' as never }));
+    expect(bad).toMatchObject({ code: 'INVALID_OPTION', message: expect.stringContaining('onDownloadProgress') });
+    const source = await failure(LlamaModel.load('hf:acme/../x.gguf'));
+    expect(source.code).toBe('INVALID_OPTION');
+    expect(() => new LocalProvider({ modelPath: 'hf:acme/x/x.gguf', onDownloadProgress: 1 as never })).toThrow(
+      'onDownloadProgress must be a function',
+    );
+    expect(hub.requests).toEqual([]);
+  });
+
+  test("a failed download is the provider's MODEL_LOAD_FAILED, its cause the LlamaError", async () => {
+    process.env.LLAMA_NAPI_MODELS = dir;
+    const provider = new LocalProvider({ modelPath: 'hf:acme/none/none.gguf' });
+    const error = await failure(provider.parseJob('Data engineer at Acme.')).finally(() => {
+      delete process.env.LLAMA_NAPI_MODELS;
+    });
+    expect(error).toMatchObject({ name: 'AiProviderError', code: 'MODEL_LOAD_FAILED' });
+    expect(error.message).toContain('HTTP 404');
+    expect((error.cause as LlamaError).code).toBe('DOWNLOAD_FAILED');
   });
 });
 
