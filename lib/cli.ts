@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// llama-napi's command line: the job-application operations, plain generation and chat, and a
-// look inside a GGUF file — on a local model given by --model or LLAMA_NAPI_MODEL.
+// llama-napi's command line: the job-application operations, plain generation and chat, a look
+// inside a GGUF file, and downloading a model — on a model given by --model or LLAMA_NAPI_MODEL
+// (a path, or an hf: or https source downloaded on first use).
 //
-// Exit codes: 0 done · 2 bad usage · 3 model missing or unloadable · 4 bad input · 5 the model's
-// answer failed (cut off, invalid) · 130 interrupted · 1 anything else.
+// Exit codes: 0 done · 2 bad usage · 3 model missing, unloadable or failed to download · 4 bad input
+// · 5 the model's answer failed (cut off, invalid) · 130 interrupted · 1 anything else.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -11,6 +12,8 @@ import { createInterface } from 'node:readline';
 import { SingleBar } from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
+import { downloadReporter } from './download-bar.js';
+import { defaultModelsDir, downloadModel } from './download.js';
 import { LlamaError } from './errors.js';
 import { GgufValueType, readGgufHeader, type GgufValue } from './gguf/index.js';
 import type { ChatSession, ChatSessionOptions } from './ChatSession.js';
@@ -51,6 +54,8 @@ const FLAGS: Array<[RegExp, string]> = [
   [/\bgpuLayers\b/g, '--gpu-layers'],
   [/\brpcServers\b/g, '--rpc'],
   [/\bthinkingBudget\b/g, '--thinking-budget'],
+  [/\bsha256 must\b/g, '--sha256 must'],
+  [/\bdir must\b/g, '--dir must'],
 ];
 
 /** An error's message as the command line tells it: naming its flags, not the API's options. */
@@ -140,13 +145,24 @@ function print(value: unknown, options: GlobalOptions): void {
 function provider(options: GlobalOptions): { provider: LocalProvider; done: () => void } {
   const path = modelPath(options);
   const progress = loadProgress(path);
-  const settings: LocalProviderOptions = { modelPath: path, onLoadProgress: progress.onProgress };
+  const download = downloadReporter();
+  const settings: LocalProviderOptions = {
+    modelPath: path,
+    onLoadProgress: progress.onProgress,
+    onDownloadProgress: download.onProgress,
+  };
   if (options.contextSize !== undefined) settings.contextSize = options.contextSize;
   if (options.threads !== undefined) settings.threads = options.threads;
   if (options.gpuLayers !== undefined) settings.gpuLayers = options.gpuLayers;
   if (options.rpc !== undefined) settings.rpcServers = options.rpc.split(',');
   if (options.temperature !== undefined) settings.temperature = options.temperature;
-  return { provider: new LocalProvider(settings), done: progress.done };
+  return {
+    provider: new LocalProvider(settings),
+    done: () => {
+      download.done();
+      progress.done();
+    },
+  };
 }
 
 function operationOptions(options: GlobalOptions, signal: AbortSignal) {
@@ -172,7 +188,8 @@ async function jobFrom(
 async function loadModel(options: GlobalOptions): Promise<LlamaModel> {
   const path = modelPath(options);
   const progress = loadProgress(path);
-  const load: LoadOptions = { onProgress: progress.onProgress };
+  const download = downloadReporter();
+  const load: LoadOptions = { onProgress: progress.onProgress, onDownloadProgress: download.onProgress };
   if (options.contextSize !== undefined) load.contextSize = options.contextSize;
   if (options.threads !== undefined) load.threads = options.threads;
   if (options.gpuLayers !== undefined) load.gpuLayers = options.gpuLayers;
@@ -180,6 +197,7 @@ async function loadModel(options: GlobalOptions): Promise<LlamaModel> {
   try {
     return await LlamaModel.load(path, load);
   } finally {
+    download.done();
     progress.done();
   }
 }
@@ -210,6 +228,8 @@ function exitCodeOf(error: unknown): number {
         'INVALID_MODEL_FILE',
         'CONTEXT_CREATE_FAILED',
         'VOCAB_ONLY',
+        'DOWNLOAD_FAILED',
+        'CHECKSUM_MISMATCH',
       ].includes(error.code)
     )
       return EXIT.model;
@@ -390,7 +410,11 @@ async function chatLoop(model: LlamaModel, settings: ChatSessionOptions, globals
 export function program(): Command {
   const cli = new Command('llama-napi')
     .description('Run GGUF language models locally: job-application tools, generation and chat.')
-    .option('-m, --model <path>', 'GGUF model file (default: $LLAMA_NAPI_MODEL)')
+    .option(
+      '-m, --model <path>',
+      'GGUF model: a file, or hf:OWNER/REPO:QUANT, hf:OWNER/REPO/FILE.gguf or an https URL, downloaded on ' +
+        'first use (default: $LLAMA_NAPI_MODEL)',
+    )
     .option('--json', 'machine-readable output (one line of JSON)')
     .option('-c, --context-size <tokens>', 'tokens the context holds', integer('context size'))
     .option('-t, --threads <n>', 'CPU threads', integer('threads'))
@@ -403,7 +427,9 @@ export function program(): Command {
     .exitOverride();
   const globals = () => cli.opts<GlobalOptions>();
   // llama.cpp's notes on a model's metadata are for those who ask (--verbose, LLAMA_NAPI_LOG_LEVEL).
-  cli.hook('preAction', () => {
+  // pull needs no native code: it runs where the addon is not built yet.
+  cli.hook('preAction', (_cli, command) => {
+    if (command.name() === 'pull') return;
     if (globals().verbose) setLogLevel('info');
     else if (!process.env.LLAMA_NAPI_LOG_LEVEL) setLogLevel('error');
   });
@@ -589,6 +615,31 @@ export function program(): Command {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
       }
+    });
+
+  cli
+    .command('pull')
+    .description(
+      'download a GGUF model (every part of a split one), verified, resuming an interrupted download; ' +
+        'prints its path (the first part of a split model). HF_TOKEN: a token for gated repositories',
+    )
+    .argument('<source>', 'hf:OWNER/REPO:QUANT, hf:OWNER/REPO/FILE.gguf or an https:// URL')
+    .option('--dir <dir>', `the folder to download into (default: $LLAMA_NAPI_MODELS or ${defaultModelsDir()})`)
+    .option('--sha256 <hex>', "the file's expected SHA-256 (default: the one the hub publishes)")
+    .action(async (source: string, options: { dir?: string; sha256?: string }) => {
+      const report = downloadReporter();
+      let path: string;
+      try {
+        path = await downloadModel(source, {
+          ...options,
+          onProgress: report.onProgress,
+          signal: interruptSignal(),
+        });
+      } finally {
+        report.done();
+      }
+      if (globals().json) print({ path }, globals());
+      else process.stdout.write(`${path}\n`);
     });
 
   cli
