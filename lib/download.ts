@@ -68,6 +68,17 @@ interface ModelFile {
   name: string;
 }
 
+/**
+ * Files this process has verified by their SHA-256, with the size and mtime they had then: a model
+ * loaded again (a provider's after an idle unload) is not hashed again while they are unchanged.
+ */
+const verified = new Map<string, { size: number; mtimeMs: number; sha256: string }>();
+
+async function remember(path: string, sha256: string): Promise<void> {
+  const { size, mtimeMs } = await stat(path);
+  verified.set(path, { size, mtimeMs, sha256 });
+}
+
 /** One download in flight per local path in this process: a second waits, then finds the file there. */
 const inFlight = new Map<string, Promise<unknown>>();
 
@@ -126,13 +137,13 @@ async function modelFiles(
 
 /** Whether the file at `path` is already the one wanted: its SHA-256 when one is known, else its size. */
 async function alreadyThere(path: string, target: RequestTarget, sha256: string | undefined): Promise<boolean> {
-  const size = await stat(path).then(
-    (stats) => (stats.isFile() ? stats.size : undefined),
-    () => undefined,
-  );
-  if (size === undefined) return false;
+  const stats = await stat(path).catch(() => undefined);
+  if (stats === undefined || !stats.isFile()) return false;
+  const { size, mtimeMs } = stats;
   const wanted = sha256 === undefined ? await probe(target) : { sha256 };
   if (wanted.sha256 !== undefined) {
+    const known = verified.get(path);
+    if (known?.sha256 === wanted.sha256 && known.size === size && known.mtimeMs === mtimeMs) return true;
     const hash = createHash('sha256');
     await hashFile(path, hash, target.signal);
     if (hash.digest('hex') !== wanted.sha256) return false;
@@ -141,6 +152,7 @@ async function alreadyThere(path: string, target: RequestTarget, sha256: string 
   }
   try {
     await readGgufHeader(path, { arrays: false });
+    if (wanted.sha256 !== undefined) await remember(path, wanted.sha256);
     return true;
   } catch (error) {
     if (error instanceof GgufFormatError) return false;
@@ -235,7 +247,7 @@ export async function downloadModel(source: string, options: DownloadOptions = {
         report?.(size, size, true);
         return;
       }
-      await fetchFile({ ...target, path, sha256, onBytes: report });
+      await remember(path, await fetchFile({ ...target, path, sha256, onBytes: report }));
     });
   }
   return join(dir, files[0]!.name);

@@ -360,8 +360,9 @@ async function fetchRest(target: FileTarget, part: string, progress: Progress): 
  * Downloads `target.url` to `target.path` through `path.part`: resumes a part left by an earlier
  * try, retries dropped connections, and renames the file into place once its size, SHA-256
  * (given, else the hub's) and GGUF header are right; a file that fails them is deleted, part and all.
+ * Resolves with the file's SHA-256.
  */
-export async function fetchFile(target: FileTarget): Promise<void> {
+export async function fetchFile(target: FileTarget): Promise<string> {
   const part = `${target.path}.part`;
   const progress: Progress = { offset: 0, hash: createHash('sha256'), total: undefined, first: {} };
   await resumable(part, progress, target.signal);
@@ -403,6 +404,7 @@ export async function fetchFile(target: FileTarget): Promise<void> {
     if (!(error instanceof GgufFormatError)) throw error;
     await reject('INVALID_MODEL_FILE', `${name} is not a valid GGUF file: ${error.message}`);
   }
-  target.onBytes?.(progress.offset, progress.offset, true);
   await rename(part, target.path);
+  target.onBytes?.(progress.offset, progress.offset, true);
+  return actual;
 }

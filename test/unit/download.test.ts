@@ -1,7 +1,7 @@
 // downloadModel() against a local stand-in for the Hugging Face hub (test/fixtures/hub-server.ts):
 // what arrives is byte for byte the source (its SHA-256), resumes ask for the bytes they lack,
 // failures leave no file that could pass for the model, and the token reaches the hub alone.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -186,6 +186,16 @@ describe('downloadModel: resuming', () => {
     hub.reset();
     expect(await downloadModel('hf:acme/cached/cached.gguf', { dir, sha256: sha256Of(body).toUpperCase() })).toBe(path);
     expect(hub.requests).toEqual([]);
+    // Verified once, a file is trusted in this process while its size and mtime stay (no hashing).
+    const time = 1_700_000_000;
+    utimesSync(path, time, time);
+    await downloadModel('hf:acme/cached/cached.gguf', { dir, sha256: sha256Of(body) });
+    const altered = Buffer.from(body);
+    altered.writeUInt8(altered.readUInt8(altered.length - 1) ^ 0xff, altered.length - 1);
+    writeFileSync(path, altered);
+    utimesSync(path, time, time);
+    expect(await downloadModel('hf:acme/cached/cached.gguf', { dir, sha256: sha256Of(body) })).toBe(path);
+    expect(fileSha(path)).toBe(sha256Of(altered));
     // A file of that name that is not the hub's is replaced.
     writeFileSync(path, ggufBytes(99));
     hub.reset();
@@ -268,6 +278,14 @@ describe('downloadModel: failures', () => {
     } finally {
       delete process.env.HF_TOKEN;
     }
+  });
+
+  test('a redirect to plain http on another host is refused', async () => {
+    hub.add('acme/moved', 'moved.gguf', { body: ggufBytes(34), redirectTo: 'http://cdn.example.invalid/x.gguf' });
+    const error = await failure(downloadModel('hf:acme/moved/moved.gguf', { dir }));
+    expect(error.code).toBe('DOWNLOAD_FAILED');
+    expect(error.message).toContain('a redirect to cdn.example.invalid: plain http to cdn.example.invalid is refused');
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   test('404 is DOWNLOAD_FAILED with its status, and leaves nothing', async () => {
