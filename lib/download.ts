@@ -2,8 +2,8 @@
 // local folder, every part of a split model, verified before it takes its name; a file already
 // there and right is not fetched again.
 import { createHash } from 'node:crypto';
-import { mkdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 
 import { LlamaError, invalidOption } from './errors.js';
 import { GgufFormatError, readGgufHeader } from './gguf/reader.js';
@@ -17,6 +17,7 @@ import {
   hubFileUrl,
   hubRepoUrl,
   parseSource,
+  type Source,
   splitParts,
 } from './hub.js';
 import { optionalBoolean, optionalFunction, optionalSignal, optionsObject, rejectUnknown } from './option-checks.js';
@@ -26,7 +27,10 @@ export { defaultModelsDir } from './hub.js';
 
 /** Options of {@link downloadModel}. */
 export interface DownloadOptions {
-  /** The folder the file goes into (created if need be). Default: {@link defaultModelsDir}. */
+  /**
+   * The folder the file goes into (created if need be). Default: {@link defaultModelsDir}, and a
+   * hub file under `OWNER/REPO/` in it.
+   */
   dir?: string;
   /**
    * The file's expected SHA-256 (64 hex digits). Default: the one the hub publishes for the file
@@ -62,21 +66,48 @@ const DOWNLOAD_OPTIONS = ['dir', 'sha256', 'onProgress', 'signal', 'token', 'all
 /** The least time between two progress calls for the same file. */
 const PROGRESS_INTERVAL_MS = 100;
 
-/** A file of the model to fetch: its URL and local name. */
+/** A file of the model to fetch: its URL, local name, and what it is (see {@link Verified}). */
 interface ModelFile {
   url: URL;
   name: string;
+  id: string;
 }
 
 /**
- * Files this process has verified by their SHA-256, with the size and mtime they had then: a model
- * loaded again (a provider's after an idle unload) is not hashed again while they are unchanged.
+ * What a verified download leaves beside its file (`.FILE.gguf.json`): where it came from, its
+ * SHA-256, and the size and mtime it had then. While those still hold, the file is the one wanted
+ * without asking the server or hashing it again, so a model downloaded once loads offline, in any
+ * process. A file changed since (or placed there by hand) is checked as a new one.
  */
-const verified = new Map<string, { size: number; mtimeMs: number; sha256: string }>();
+interface Verified {
+  /** The file: `hf:OWNER/REPO/PATH` (whatever the endpoint), or its URL without the query. */
+  source: string;
+  sha256: string;
+  size: number;
+  mtimeMs: number;
+}
 
-async function remember(path: string, sha256: string): Promise<void> {
+const recordOf = (path: string) => join(dirname(path), `.${basename(path)}.json`);
+/** A URL without its query: a signed URL's signature changes, the file does not. */
+const withoutQuery = (url: URL) => `${url.origin}${url.pathname}`;
+
+async function recorded(path: string): Promise<Verified | undefined> {
+  try {
+    const record = JSON.parse(await readFile(recordOf(path), 'utf8')) as Partial<Verified> | null;
+    const { source, sha256, size, mtimeMs } = record ?? {};
+    if (typeof source !== 'string' || typeof sha256 !== 'string' || typeof size !== 'number') return undefined;
+    if (typeof mtimeMs !== 'number') return undefined;
+    return { source, sha256, size, mtimeMs };
+  } catch {
+    return undefined; // none, or unreadable: the file is checked again
+  }
+}
+
+async function remember(path: string, id: string, sha256: string): Promise<void> {
   const { size, mtimeMs } = await stat(path);
-  verified.set(path, { size, mtimeMs, sha256 });
+  const record: Verified = { source: id, sha256, size, mtimeMs };
+  // Best effort: without the record (a read-only folder, say) the next call checks the file again.
+  await writeFile(recordOf(path), `${JSON.stringify(record)}\n`).catch(() => undefined);
 }
 
 /** One download in flight per local path in this process: a second waits, then finds the file there. */
@@ -96,20 +127,20 @@ async function exclusive<T>(path: string, run: () => Promise<T>): Promise<T> {
 /** The files a source names: one, or every part of a split model (first part first). */
 async function modelFiles(
   source: string,
+  parsed: Source,
   allowHttp: boolean,
   hub: URL,
   request: (url: URL) => RequestTarget,
 ): Promise<ModelFile[]> {
-  const parsed = parseSource(source, allowHttp);
   if (parsed.kind === 'url') {
     const name = checkFileName(decodeURIComponent(baseName(parsed.url.pathname)), source);
     const parts = splitParts(name);
-    if (parts.length === 1) return [{ url: parsed.url, name }];
+    if (parts.length === 1) return [{ url: parsed.url, name, id: withoutQuery(parsed.url) }];
     // The other parts sit beside the first, with the same query (a signed URL's, say).
     return parts.map((part) => {
       const url = new URL(encodeURIComponent(part), parsed.url);
       url.search = parsed.url.search;
-      return { url, name: part };
+      return { url, name: part, id: withoutQuery(url) };
     });
   }
   const refused = checkProtocol(hub, allowHttp);
@@ -132,32 +163,50 @@ async function modelFiles(
   return splitParts(baseName(path)).map((part) => ({
     url: hubFileUrl(hub, parsed.repo, folder + part),
     name: checkFileName(part, source),
+    id: `hf:${parsed.repo}/${folder}${part}`,
   }));
 }
 
-/** Whether the file at `path` is already the one wanted: its SHA-256 when one is known, else its size. */
-async function alreadyThere(path: string, target: RequestTarget, sha256: string | undefined): Promise<boolean> {
+/**
+ * Whether the file at `path` is already the one wanted: its record (see {@link Verified}) when the
+ * file is unchanged since; else its SHA-256, the given one or the server's, or, none known, its size.
+ */
+async function alreadyThere(
+  path: string,
+  id: string,
+  target: RequestTarget,
+  sha256: string | undefined,
+): Promise<boolean> {
   const stats = await stat(path).catch(() => undefined);
   if (stats === undefined || !stats.isFile()) return false;
   const { size, mtimeMs } = stats;
+  const known = await recorded(path);
+  if (known !== undefined && known.size === size && known.mtimeMs === mtimeMs) {
+    if (sha256 !== undefined ? known.sha256 === sha256 : known.source === id) return true;
+  }
   const wanted = sha256 === undefined ? await probe(target) : { sha256 };
+  let actual: string | undefined;
   if (wanted.sha256 !== undefined) {
-    const known = verified.get(path);
-    if (known?.sha256 === wanted.sha256 && known.size === size && known.mtimeMs === mtimeMs) return true;
     const hash = createHash('sha256');
     await hashFile(path, hash, target.signal);
-    if (hash.digest('hex') !== wanted.sha256) return false;
+    actual = hash.digest('hex');
+    if (actual !== wanted.sha256) return false;
   } else if (wanted.size !== size) {
     return false;
   }
   try {
     await readGgufHeader(path, { arrays: false });
-    if (wanted.sha256 !== undefined) await remember(path, wanted.sha256);
-    return true;
   } catch (error) {
     if (error instanceof GgufFormatError) return false;
     throw error;
   }
+  if (actual === undefined) {
+    const hash = createHash('sha256');
+    await hashFile(path, hash, target.signal);
+    actual = hash.digest('hex');
+  }
+  await remember(path, id, actual);
+  return true;
 }
 
 /** Calls `onProgress` at most every PROGRESS_INTERVAL_MS per file, and always as a file completes. */
@@ -188,8 +237,9 @@ function throttled(
  *
  * The file is written to `FILE.part` and renamed once complete, its size, SHA-256 and GGUF header
  * checked; a dropped connection resumes where it stopped (5 retries, backoff), and so does a later
- * call after an abort. A file already there with the right SHA-256 (or, none known, size) is not
- * fetched again. A split model (`NAME-00001-of-00003.gguf`) comes whole: the path is its first part's.
+ * call after an abort. A file already there is not fetched again: one this library verified and
+ * that is unchanged since resolves without asking the server (offline too); another is checked
+ * against the SHA-256 (given or published) or, none known, the size. A split model (`NAME-00001-of-00003.gguf`) comes whole: the path is its first part's.
  *
  * Rejects with a LlamaError: `DOWNLOAD_FAILED` (an HTTP status, with a hint for a gated repository,
  * or a network failure), `CHECKSUM_MISMATCH` or `INVALID_MODEL_FILE` (the file is deleted),
@@ -226,12 +276,15 @@ export async function downloadModel(source: string, options: DownloadOptions = {
     const isHub = url.origin === hub.origin;
     return { url, hub: isHub, token: isHub ? token : undefined, allowHttp, signal };
   };
-  const files = await modelFiles(source, allowHttp, hub, request);
+  const parsed = parseSource(source, allowHttp);
+  const files = await modelFiles(source, parsed, allowHttp, hub, request);
   const sha256 = opts.sha256?.toLowerCase();
   if (sha256 !== undefined && files.length > 1) {
     throw new LlamaError('INVALID_OPTION', `sha256 names one file, and ${source} is a model in ${files.length} parts`);
   }
-  const dir = resolve(opts.dir ?? defaultModelsDir());
+  // In the default folder a hub file goes under OWNER/REPO/: two repositories' files of one name
+  // (ggml-model-Q4_K_M.gguf, say) must not take each other's place.
+  const dir = resolve(opts.dir ?? (parsed.kind === 'url' ? defaultModelsDir() : join(defaultModelsDir(), parsed.repo)));
   try {
     await mkdir(dir, { recursive: true });
   } catch (error) {
@@ -242,12 +295,12 @@ export async function downloadModel(source: string, options: DownloadOptions = {
     const target = request(file.url);
     const report = throttled(onProgress, file.name, index, files.length);
     await exclusive(path, async () => {
-      if (await alreadyThere(path, target, sha256)) {
+      if (await alreadyThere(path, file.id, target, sha256)) {
         const { size } = await stat(path);
         report?.(size, size, true);
         return;
       }
-      await remember(path, await fetchFile({ ...target, path, sha256, onBytes: report }));
+      await remember(path, file.id, await fetchFile({ ...target, path, sha256, onBytes: report }));
     });
   }
   return join(dir, files[0]!.name);

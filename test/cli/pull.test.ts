@@ -77,11 +77,12 @@ describe('llama-napi pull', () => {
     expect(run.code).toBe(3);
     expect(run.stderr).toContain(`sha256 expects ${wrong}; the download was deleted`);
     expect(run.stdout).toBe('');
-    expect(readdirSync(dir)).toEqual([]);
+    // The default folder keeps a hub file under OWNER/REPO/: nothing is left there.
+    expect(readdirSync(join(dir, 'acme', 'tiny'))).toEqual([]);
 
     const right = await pull(['pull', 'hf:acme/tiny/tiny-Q8_0.gguf', '--sha256', sha256Of(ggufBytes(51))]);
     expect(right.code).toBe(0);
-    expect(right.stdout).toBe(`${join(dir, 'tiny-Q8_0.gguf')}\n`);
+    expect(right.stdout).toBe(`${join(dir, 'acme', 'tiny', 'tiny-Q8_0.gguf')}\n`);
   });
 
   test('a gated repository: exit 3 with the HF_TOKEN hint; with HF_TOKEN it downloads; the token unseen', async () => {
@@ -91,7 +92,7 @@ describe('llama-napi pull', () => {
 
     const run = await pull(['pull', 'hf:acme/gated/gated.gguf'], { HF_TOKEN: HUB_TOKEN });
     expect(run.code).toBe(0);
-    expect(existsSync(join(dir, 'gated.gguf'))).toBe(true);
+    expect(existsSync(join(dir, 'acme', 'gated', 'gated.gguf'))).toBe(true);
     expect(`${run.stdout}${run.stderr}${refused.stderr}`).not.toContain(HUB_TOKEN);
     for (const request of hub.bodyRequests()) expect(request.authorization).toBeUndefined();
   });

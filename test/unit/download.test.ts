@@ -2,6 +2,7 @@
 // what arrives is byte for byte the source (its SHA-256), resumes ask for the bytes they lack,
 // failures leave no file that could pass for the model, and the token reaches the hub alone.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -58,7 +59,8 @@ describe('downloadModel: hf: sources', () => {
     const path = await downloadModel('hf:acme/tiny/tiny.gguf', { dir, onProgress: (p) => seen.push({ ...p }) });
     expect(path).toBe(join(dir, 'tiny.gguf'));
     expect(fileSha(path)).toBe(sha256Of(body));
-    expect(readdirSync(dir)).toEqual(['tiny.gguf']);
+    // The file and the record of its verification (see the test of a file already there).
+    expect(readdirSync(dir)).toEqual(['.tiny.gguf.json', 'tiny.gguf']);
     expect(seen.at(-1)).toEqual({
       file: 'tiny.gguf',
       fileIndex: 0,
@@ -178,10 +180,23 @@ describe('downloadModel: resuming', () => {
     const body = ggufBytes(23);
     hub.add('acme/cached', 'cached.gguf', { body });
     const path = await downloadModel('hf:acme/cached/cached.gguf', { dir });
+    const record = join(dir, '.cached.gguf.json');
+    expect(JSON.parse(readFileSync(record, 'utf8'))).toMatchObject({
+      source: 'hf:acme/cached/cached.gguf',
+      sha256: sha256Of(body),
+      size: body.length,
+    });
     hub.reset();
-    // The hub's published SHA-256 (a HEAD of resolve/main, not followed to the CDN) matches the file.
+    // Verified by this library and unchanged since: nothing is asked at all (offline too).
+    expect(await downloadModel('hf:acme/cached/cached.gguf', { dir })).toBe(path);
+    expect(hub.requests).toEqual([]);
+    // A file without the record (put there by hand): the hub's published SHA-256 (a HEAD of
+    // resolve/main, not followed to the CDN) matches it.
+    rmSync(record);
+    hub.reset();
     expect(await downloadModel('hf:acme/cached/cached.gguf', { dir })).toBe(path);
     expect(hub.requests.map((r) => [r.method, r.path])).toEqual([['HEAD', '/acme/cached/resolve/main/cached.gguf']]);
+    expect(existsSync(record)).toBe(true);
     // With sha256 given, nothing is asked at all.
     hub.reset();
     expect(await downloadModel('hf:acme/cached/cached.gguf', { dir, sha256: sha256Of(body).toUpperCase() })).toBe(path);
@@ -202,6 +217,28 @@ describe('downloadModel: resuming', () => {
     await downloadModel('hf:acme/cached/cached.gguf', { dir });
     expect(fileSha(path)).toBe(sha256Of(body));
     expect(hub.bodyRequests()).toHaveLength(1);
+  });
+
+  test('a downloaded model resolves with the hub gone; an unverified file then fails to check', async () => {
+    const body = ggufBytes(25);
+    hub.add('acme/offline', 'offline.gguf', { body });
+    const path = await downloadModel('hf:acme/offline/offline.gguf', { dir });
+    // A port nothing listens on: every request is refused.
+    const closed = createServer();
+    await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((done) => closed.close(done));
+    process.env.HF_ENDPOINT = `http://127.0.0.1:${port}`;
+    RETRY.baseDelayMs = 1;
+    try {
+      expect(await downloadModel('hf:acme/offline/offline.gguf', { dir })).toBe(path);
+      rmSync(join(dir, '.offline.gguf.json'));
+      const error = await failure(downloadModel('hf:acme/offline/offline.gguf', { dir }));
+      expect(error.code).toBe('DOWNLOAD_FAILED');
+      expect(fileSha(path)).toBe(sha256Of(body)); // the file stays
+    } finally {
+      process.env.HF_ENDPOINT = hub.url;
+    }
   });
 
   test('an abort stops at once and keeps the .part; the next call resumes it', async () => {
@@ -386,18 +423,32 @@ describe('downloadModel: URLs and folders', () => {
     const path = await downloadModel(`${hub.url}/files/plain.gguf`, { dir });
     expect(fileSha(path)).toBe(sha256Of(body));
     expect(hub.bodyRequests().map((r) => r.range)).toEqual([undefined, 'bytes=10000-']);
-    // Nothing known but the size: a HEAD checks it, and the file stays.
+    // Verified and unchanged: nothing is asked.
     hub.reset();
     await downloadModel(`${hub.url}/files/plain.gguf`, { dir });
+    expect(hub.requests).toEqual([]);
+    // Without the record, nothing is known but the size: a HEAD checks it, and the file stays.
+    rmSync(join(dir, '.plain.gguf.json'));
+    await downloadModel(`${hub.url}/files/plain.gguf`, { dir });
     expect(hub.requests.map((r) => r.method)).toEqual(['HEAD']);
+    expect(fileSha(path)).toBe(sha256Of(body));
   });
 
   test('LLAMA_NAPI_MODELS, else the platform cache folder, is the default folder', async () => {
     process.env.LLAMA_NAPI_MODELS = dir;
     try {
-      hub.add('acme/env', 'env.gguf', { body: ggufBytes(41) });
+      // A hub file goes under OWNER/REPO/ there, so two repositories' files of one name both fit.
+      const [one, two] = [ggufBytes(41), ggufBytes(42)];
+      hub.add('acme/env', 'model.gguf', { body: one });
+      hub.add('other/env', 'model.gguf', { body: two });
       expect(defaultModelsDir()).toBe(dir);
-      expect(await downloadModel('hf:acme/env/env.gguf')).toBe(join(dir, 'env.gguf'));
+      expect(await downloadModel('hf:acme/env/model.gguf')).toBe(join(dir, 'acme', 'env', 'model.gguf'));
+      expect(await downloadModel('hf:other/env/model.gguf')).toBe(join(dir, 'other', 'env', 'model.gguf'));
+      expect(fileSha(join(dir, 'acme', 'env', 'model.gguf'))).toBe(sha256Of(one));
+      expect(fileSha(join(dir, 'other', 'env', 'model.gguf'))).toBe(sha256Of(two));
+      // A URL's file goes into the folder itself.
+      hub.files.set('url.gguf', { body: one });
+      expect(await downloadModel(`${hub.url}/files/url.gguf`)).toBe(join(dir, 'url.gguf'));
     } finally {
       delete process.env.LLAMA_NAPI_MODELS;
     }
