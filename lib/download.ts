@@ -239,7 +239,8 @@ function throttled(
  * checked; a dropped connection resumes where it stopped (5 retries, backoff), and so does a later
  * call after an abort. A file already there is not fetched again: one this library verified and
  * that is unchanged since resolves without asking the server (offline too); another is checked
- * against the SHA-256 (given or published) or, none known, the size. A split model (`NAME-00001-of-00003.gguf`) comes whole: the path is its first part's.
+ * against the SHA-256 (given or published) or, none known, the size. A split model
+ * (`NAME-00001-of-00003.gguf`) comes whole: the path is its first part's.
  *
  * Rejects with a LlamaError: `DOWNLOAD_FAILED` (an HTTP status, with a hint for a gated repository,
  * or a network failure), `CHECKSUM_MISMATCH` or `INVALID_MODEL_FILE` (the file is deleted),
