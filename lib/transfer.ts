@@ -55,6 +55,11 @@ function aborted(): LlamaError {
   return new LlamaError('ABORTED', 'the download was aborted');
 }
 
+/** A URL as messages show it: without its query, where a signed URL keeps its credentials. */
+function shown(url: URL): string {
+  return url.search === '' ? url.href : `${url.origin}${url.pathname}?…`;
+}
+
 function failed(message: string, cause?: unknown): LlamaError {
   return new LlamaError('DOWNLOAD_FAILED', message, cause === undefined ? undefined : { cause });
 }
@@ -106,7 +111,7 @@ function statusError(response: Response, target: RequestTarget, url: URL): Error
         ? ': the repository is gated or private: set HF_TOKEN (or pass token) to a token with access to it'
         : ': the token has no access to this repository (gated: accept its terms on the hub first)';
   } else if (status === 404) hint = ': no such file';
-  return failed(`cannot download ${target.url.href}: ${what}${hint}`);
+  return failed(`cannot download ${shown(target.url)}: ${what}${hint}`);
 }
 
 /**
@@ -140,11 +145,11 @@ async function request(
       return { first, response };
     }
     await response.body?.cancel();
-    if (hop === MAX_REDIRECTS) throw failed(`cannot download ${target.url.href}: more than ${MAX_REDIRECTS} redirects`);
+    if (hop === MAX_REDIRECTS) throw failed(`cannot download ${shown(target.url)}: more than ${MAX_REDIRECTS} redirects`);
     const next = new URL(location, url);
     const refused = checkProtocol(next, target.allowHttp);
     if (refused !== undefined)
-      throw failed(`cannot download ${target.url.href}: a redirect to ${next.host}: ${refused}`);
+      throw failed(`cannot download ${shown(target.url)}: a redirect to ${next.host}: ${refused}`);
     url = next;
   }
 }
@@ -165,7 +170,7 @@ async function retrying<T>(
       if (!(error instanceof Transient)) throw error;
       if (progressed()) failures = 0;
       if (++failures > RETRY.attempts) {
-        throw failed(`cannot download ${target.url.href}: ${error.message} (after ${RETRY.attempts} retries)`);
+        throw failed(`cannot download ${shown(target.url)}: ${error.message} (after ${RETRY.attempts} retries)`);
       }
       await sleep(RETRY.baseDelayMs * 2 ** (failures - 1), target.signal);
     }
@@ -184,7 +189,7 @@ export async function requestJson(target: RequestTarget): Promise<unknown> {
       return (await response.json()) as unknown;
     } catch (error) {
       if (target.signal?.aborted) throw aborted();
-      throw failed(`cannot download ${target.url.href}: the answer is not JSON`, error);
+      throw failed(`cannot download ${shown(target.url)}: the answer is not JSON`, error);
     }
   });
 }
@@ -327,7 +332,7 @@ async function fetchRest(target: FileTarget, part: string, progress: Progress): 
         if (!bytes.subarray(0, GGUF_MAGIC.length).equals(GGUF_MAGIC)) {
           // Leaving the loop cancels the body: the rest of the page is not read.
           const begins = JSON.stringify(bytes.subarray(0, 16).toString('latin1'));
-          throw new LlamaError('INVALID_MODEL_FILE', `${target.url.href} is not a GGUF file (it begins ${begins})`);
+          throw new LlamaError('INVALID_MODEL_FILE', `${shown(target.url)} is not a GGUF file (it begins ${begins})`);
         }
       }
       try {
@@ -341,7 +346,7 @@ async function fetchRest(target: FileTarget, part: string, progress: Progress): 
       if (target.signal?.aborted) throw aborted();
     }
     if (pending !== undefined && pending.length > 0) {
-      throw new LlamaError('INVALID_MODEL_FILE', `${target.url.href} is not a GGUF file (${pending.length} bytes)`);
+      throw new LlamaError('INVALID_MODEL_FILE', `${shown(target.url)} is not a GGUF file (${pending.length} bytes)`);
     }
   } catch (error) {
     if (error instanceof CallbackError) throw error.error;
