@@ -332,6 +332,11 @@ describe('downloadModel: failures', () => {
     expect(error.message).toContain('HTTP 404');
     expect(error.message).toContain('/acme/some/resolve/main/missing.gguf');
     expect(readdirSync(dir)).toEqual([]);
+    // A signed URL's query (its credentials) is not repeated.
+    const signed = await failure(downloadModel(`${hub.url}/files/gone.gguf?X-Amz-Signature=s3cr3t`, { dir }));
+    expect(signed.code).toBe('DOWNLOAD_FAILED');
+    expect(signed.message).toContain(`${hub.url}/files/gone.gguf?…`);
+    expect(signed.message).not.toContain('s3cr3t');
   });
 
   test('a wrong SHA-256 (given or published) is CHECKSUM_MISMATCH, and no file or .part stays', async () => {
