@@ -145,7 +145,8 @@ async function request(
       return { first, response };
     }
     await response.body?.cancel();
-    if (hop === MAX_REDIRECTS) throw failed(`cannot download ${shown(target.url)}: more than ${MAX_REDIRECTS} redirects`);
+    if (hop === MAX_REDIRECTS)
+      throw failed(`cannot download ${shown(target.url)}: more than ${MAX_REDIRECTS} redirects`);
     const next = new URL(location, url);
     const refused = checkProtocol(next, target.allowHttp);
     if (refused !== undefined)
