@@ -19,6 +19,7 @@ import {
   parseSource,
   type Source,
   splitParts,
+  withoutQuery,
 } from './hub.js';
 import { optionalBoolean, optionalFunction, optionalSignal, optionsObject, rejectUnknown } from './option-checks.js';
 import { fetchFile, hashFile, probe, requestJson, type RequestTarget } from './transfer.js';
@@ -88,8 +89,6 @@ interface Verified {
 }
 
 const recordOf = (path: string) => join(dirname(path), `.${basename(path)}.json`);
-/** A URL without its query: a signed URL's signature changes, the file does not. */
-const withoutQuery = (url: URL) => `${url.origin}${url.pathname}`;
 
 async function recorded(path: string): Promise<Verified | undefined> {
   try {

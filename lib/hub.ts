@@ -121,6 +121,14 @@ export function hubRepoUrl(endpoint: URL, repo: string): URL {
   return new URL(`api/models/${repo}`, endpoint);
 }
 
+/**
+ * A URL without its query: what names a file (a signed URL's signature changes, the file does
+ * not), and what messages show (the query of a signed URL holds its credentials).
+ */
+export function withoutQuery(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
+
 /** The base name of a repository path. */
 export function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);

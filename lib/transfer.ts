@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 
 import { LlamaError } from './errors.js';
 import { GgufFormatError, readGgufHeader } from './gguf/reader.js';
-import { checkProtocol } from './hub.js';
+import { checkProtocol, withoutQuery } from './hub.js';
 
 /** Retries after a failure that may pass (a dropped connection, 5xx, 429), and the first wait,
  *  doubled each time. A try that moved the download forward starts the count again. */
@@ -57,7 +57,7 @@ function aborted(): LlamaError {
 
 /** A URL as messages show it: without its query, where a signed URL keeps its credentials. */
 function shown(url: URL): string {
-  return url.search === '' ? url.href : `${url.origin}${url.pathname}?…`;
+  return url.search === '' ? url.href : `${withoutQuery(url)}?…`;
 }
 
 function failed(message: string, cause?: unknown): LlamaError {
