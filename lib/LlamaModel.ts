@@ -48,47 +48,26 @@ import {
   rejectUnknown,
 } from './option-checks.js';
 import { isRemoteSource } from './hub.js';
-import { checkRpcServers, parseEndpoint } from './rpc.js';
+import {
+  MEMORY_OPTIONS,
+  memoryBreakdown,
+  nativeLoadOptions,
+  parsePlacement,
+  tensorSplitOption,
+  type MemoryBreakdown,
+  type MemoryOptions,
+} from './memory.js';
+import { checkRpcServers } from './rpc.js';
 import { defaultThreads } from './threads.js';
 
-/** Options of {@link LlamaModel.load}. */
-export interface LoadOptions {
-  /** Tokens one request may hold (prompt + output). Default: the model's training context, at most 4096. */
-  contextSize?: number;
-  /**
-   * Requests served at once (parallel sequences, batched into shared decodes); more callers wait
-   * in a queue. Each sequence holds `contextSize` tokens. Default 1.
-   */
-  sequences?: number;
-  /** Most tokens evaluated per llama_decode call. Default: min(512, contextSize). */
-  batchSize?: number;
+/** Options of {@link LlamaModel.load}: those that decide memory ({@link MemoryOptions}), and these. */
+export interface LoadOptions extends MemoryOptions {
   /** CPU threads. Default: the physical cores available to the process. */
   threads?: number;
-  /**
-   * Layers to offload to a GPU or to `rpcServers`: a count (-1 = all), or 'all' (default). llama.cpp
-   * offloads the last layers first.
-   */
-  gpuLayers?: number | 'all';
-  /**
-   * RPC servers ("host:port", each a `llama-napi rpc-server` or llama.cpp's `rpc-server`) whose
-   * devices take the offloaded layers, before this machine's GPUs, as llama.cpp's `--rpc` places
-   * them. Each is checked for a connection before loading (`MODEL_LOAD_FAILED` naming it). If a
-   * server fails later, the request in flight rejects with `RPC_FAILED` and so does every later one:
-   * load the model again. The protocol has no authentication (docs/api.md, "One model across
-   * machines").
-   */
-  rpcServers?: readonly string[];
-  /**
-   * How to share the offloaded layers between the devices (the servers' devices in order, then
-   * local GPUs): proportions such as `[3, 1]`, as llama.cpp's `--tensor-split`. Default: by free memory.
-   */
-  tensorSplit?: readonly number[];
   /** Load only the vocabulary: tokenize/detokenize work, generation does not. Default false. */
   vocabOnly?: boolean;
   /** Memory-map the file (default true where supported). */
   useMmap?: boolean;
-  /** Flash attention: true, false or 'auto' (default, llama.cpp decides). */
-  flashAttention?: boolean | 'auto';
   /** Called with the loaded fraction, 0 to 1. */
   onProgress?: (fraction: number) => void;
   /** Aborts the load (and a download): the promise rejects with a LlamaError `ABORTED`. */
@@ -112,7 +91,8 @@ export interface LoadOptions {
 export interface SpeculativeOptions {
   /**
    * A smaller GGUF model with the same vocabulary, which drafts the next tokens. It is loaded
-   * beside this one (same `gpuLayers`, its own context as large as this one's).
+   * beside this one (its own context as large as this one's; with `gpuLayers` 'auto' every layer on
+   * the devices, and the plan counts it; else the same `gpuLayers`).
    */
   draftModel?: string;
   /**
@@ -241,29 +221,26 @@ interface ChatExtras {
 }
 
 /** What llama.cpp knows of a loaded model. */
-export interface ModelInfo extends Omit<NativeModelInfo, 'chatTemplate'> {
+export interface ModelInfo extends Omit<NativeModelInfo, 'chatTemplate' | 'plannedContextSize'> {
   /** The model's Jinja chat template, when its file has one. */
   chatTemplate?: string;
   /** The LoRA adapters generations start with now (resolved paths), in order. */
   lora: ReadonlyArray<Readonly<Required<LoraAdapter>>>;
+  /** What the model and its context took when loaded, per device and on the host (bytes, from
+   *  llama.cpp's buffers); null for a vocabulary-only model. */
+  memory: MemoryBreakdown | null;
 }
 
 const LOAD_OPTIONS = [
-  'contextSize',
-  'sequences',
-  'batchSize',
+  ...MEMORY_OPTIONS,
   'threads',
-  'gpuLayers',
   'vocabOnly',
   'useMmap',
-  'flashAttention',
   'onProgress',
   'signal',
   'onDownloadProgress',
   'lora',
   'speculative',
-  'rpcServers',
-  'tensorSplit',
 ] as const;
 const TOKENIZE_OPTIONS = ['addSpecial', 'parseSpecial'] as const;
 const DETOKENIZE_OPTIONS = ['removeSpecial', 'unparseSpecial'] as const;
@@ -279,33 +256,6 @@ function parseLora(value: unknown): Array<{ path: string; scale: number }> {
     }
     const scale = optionalNumber(`lora[${i}].scale`, adapter.scale, -1e6, 1e6) ?? 1;
     return { path: resolve(adapter.path), scale };
-  });
-}
-
-/** Checks {@link LoadOptions.rpcServers}: "host:port" strings, at least one, none twice. */
-function parseRpcServers(value: unknown): string[] {
-  if (!Array.isArray(value) || value.length === 0)
-    invalidOption('rpcServers', 'a non-empty array of "host:port"', value);
-  const seen = new Set<string>();
-  return value.map((entry: unknown, i) => {
-    parseEndpoint(`rpcServers[${i}]`, entry);
-    const endpoint = entry as string;
-    if (seen.has(endpoint)) throw new LlamaError('INVALID_OPTION', `rpcServers names ${endpoint} twice`);
-    seen.add(endpoint);
-    return endpoint;
-  });
-}
-
-/** Checks {@link LoadOptions.tensorSplit}: finite proportions >= 0, as many as llama.cpp takes. */
-function parseTensorSplit(value: unknown): number[] {
-  if (!Array.isArray(value) || value.length === 0 || value.length > 16) {
-    invalidOption('tensorSplit', 'an array of 1 to 16 numbers', value);
-  }
-  return value.map((entry: unknown, i) => {
-    if (typeof entry !== 'number' || !Number.isFinite(entry) || entry < 0) {
-      invalidOption(`tensorSplit[${i}]`, 'a finite number >= 0', entry);
-    }
-    return entry;
   });
 }
 
@@ -391,11 +341,12 @@ export class LlamaModel {
     this.#context = context;
     this.#contextSize = contextSize;
     this.#specialText = specialText;
-    const { chatTemplate, ...info } = model.info();
+    const { chatTemplate, plannedContextSize: _planned, ...info } = model.info();
     this.#info = Object.freeze({
       ...info,
       ...(chatTemplate === null ? {} : { chatTemplate }),
       lora: Object.freeze([]),
+      memory: context === null ? null : memoryBreakdown(context.info().memory),
     });
   }
 
@@ -447,23 +398,11 @@ export class LlamaModel {
     }
     const opts = optionsObject<LoadOptions>('options', options);
     rejectUnknown('LlamaModel.load options', opts, LOAD_OPTIONS);
-    const contextSize = optionalLimited('contextSize', opts.contextSize);
-    const sequences = optionalLimited('sequences', opts.sequences) ?? 1;
-    const batchSize = optionalLimited('batchSize', opts.batchSize);
+    const placement = parsePlacement(opts);
+    const { sequences, rpcServers } = placement;
     const threads = optionalLimited('threads', opts.threads) ?? defaultThreads();
-    const gpuLayers = opts.gpuLayers === 'all' ? -1 : (optionalLimited('gpuLayers', opts.gpuLayers) ?? -1);
     const vocabOnly = optionalBoolean('vocabOnly', opts.vocabOnly) ?? false;
     const useMmap = optionalBoolean('useMmap', opts.useMmap) ?? true;
-    if (
-      opts.flashAttention !== undefined &&
-      opts.flashAttention !== 'auto' &&
-      typeof opts.flashAttention !== 'boolean'
-    ) {
-      throw new LlamaError(
-        'INVALID_OPTION',
-        `flashAttention must be true, false or 'auto' (got ${String(opts.flashAttention)})`,
-      );
-    }
     const onProgress = optionalFunction<(fraction: number) => void>('onProgress', opts.onProgress);
     const signal = optionalSignal('signal', opts.signal);
     const onDownloadProgress = optionalFunction<(progress: DownloadProgress) => void>(
@@ -478,11 +417,9 @@ export class LlamaModel {
       throw new LlamaError('INVALID_OPTION', 'speculative cannot be used with vocabOnly');
     }
     if (speculative?.draftModel !== undefined) await checkModelFile(speculative.draftModel);
-    const rpcServers = opts.rpcServers === undefined ? [] : parseRpcServers(opts.rpcServers);
     if (vocabOnly && rpcServers.length > 0) {
       throw new LlamaError('INVALID_OPTION', 'rpcServers cannot be used with vocabOnly');
     }
-    const tensorSplit = opts.tensorSplit === undefined ? undefined : parseTensorSplit(opts.tensorSplit);
 
     const path = isRemoteSource(source)
       ? await downloadModel(source, {
@@ -500,30 +437,10 @@ export class LlamaModel {
     const stopListening = onSignal(signal, token);
     let model: NativeModel;
     try {
-      model = await native(
-        raw.loadModel(
-          resolved,
-          {
-            gpuLayers,
-            useMmap,
-            vocabOnly,
-            ...(rpcServers.length > 0 ? { rpcServers } : {}),
-            ...(tensorSplit === undefined ? {} : { tensorSplit }),
-          },
-          onProgress ?? null,
-          token,
-        ),
-      ).catch((error: unknown) => {
-        // Only llama.cpp's device list tells how many proportions tensorSplit may have.
-        if (
-          error instanceof LlamaError &&
-          error.code === 'INVALID_ARGUMENT' &&
-          error.message.startsWith('tensorSplit')
-        ) {
-          throw new LlamaError('INVALID_OPTION', error.message);
-        }
-        throw error;
-      });
+      const loadOptions = vocabOnly
+        ? { gpuLayers: 0, useMmap, vocabOnly: true }
+        : nativeLoadOptions(placement, threads, { useMmap, draftModel: speculative?.draftModel });
+      model = await native(raw.loadModel(resolved, loadOptions, onProgress ?? null, token)).catch(tensorSplitOption);
     } finally {
       stopListening();
     }
@@ -535,8 +452,9 @@ export class LlamaModel {
     const specialText = { bos: text(bos), eos: text(eos) };
     if (vocabOnly) return new LlamaModel(resolved, model, null, 0, specialText, threads);
 
-    const trained = model.info().contextTrain;
-    const size = contextSize ?? Math.min(trained > 0 ? trained : 4096, 4096);
+    // The memory plan chose the context size (or kept the one asked for).
+    const total = model.info().plannedContextSize;
+    const gpuLayers = placement.gpuLayers === 'auto' ? -1 : placement.gpuLayers;
     let draftModel: NativeModel | undefined;
     try {
       if (speculative?.draftModel !== undefined) {
@@ -552,12 +470,12 @@ export class LlamaModel {
       }
       const context = await native(
         model.createContext({
-          contextSize: size * sequences,
+          contextSize: total,
           sequences,
-          batchSize: Math.min(batchSize ?? 512, size * sequences),
+          batchSize: Math.min(placement.batchSize ?? 512, total),
           threads,
           threadsBatch: threads,
-          flashAttention: opts.flashAttention ?? 'auto',
+          flashAttention: placement.flashAttention,
           ...(speculative === undefined
             ? {}
             : {

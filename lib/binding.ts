@@ -24,6 +24,7 @@ export const NATIVE_ERROR_CODES = [
   'INVALID_CHAT_TEMPLATE',
   'INVALID_SESSION_FILE',
   'RPC_FAILED',
+  'INSUFFICIENT_MEMORY',
   'NATIVE_ERROR',
 ] as const;
 
@@ -59,10 +60,55 @@ export interface NativeAbortToken {
   readonly aborted: boolean;
 }
 
+/** A memory plan made before a load (llama.cpp's common_fit_params) for the context to come. */
+export interface NativeFitOptions {
+  /** The context the load is for (contextSize = all sequences' tokens; absent with autoContext or
+   *  defaultContextSize). */
+  context: NativeContextOptions;
+  /** Choose the context size: the largest that fits, up to the training context per sequence. */
+  autoContext?: boolean;
+  /** Without contextSize: the training context per sequence, at most this many tokens. */
+  defaultContextSize?: number;
+  /** The smallest context autoContext may shrink to (llama.cpp's --fit-ctx; default 4096). */
+  minContextSize?: number;
+  /** Bytes each device may use: one entry for every device, or one per device. */
+  memoryLimit?: number[];
+  /** Bytes to leave free on each device (default 1 GiB). */
+  memoryReserve?: number[];
+  /** A draft model's path, to plan beside this one. */
+  draftModel?: string;
+}
+
+/** Bytes one device (or the host) holds for a model; see native/core/MemoryFit.h. */
+export interface NativeDeviceMemory {
+  name: string;
+  description: string;
+  free: number;
+  total: number;
+  model: number;
+  context: number;
+  compute: number;
+}
+
+/** Memory per device (in llama.cpp's order) and on the host. */
+export interface NativeMemoryBreakdown {
+  devices: NativeDeviceMemory[];
+  host: NativeDeviceMemory;
+}
+
+/** estimateMemory()'s answer. */
+export interface NativeMemoryEstimate extends NativeMemoryBreakdown {
+  fits: boolean;
+  reason: string | null;
+  gpuLayers: { offloaded: number; total: number };
+  /** Tokens of the whole context (all sequences). */
+  contextSize: number;
+}
+
 /** loadModel()'s options (llama_model_params, camelCase). */
 export interface NativeLoadModelOptions {
-  /** Layers to offload to a GPU; -1 = all (llama.cpp's default). */
-  gpuLayers?: number;
+  /** Layers to offload to a GPU; -1 = all (llama.cpp's default); 'auto' (with fit): as many as fit. */
+  gpuLayers?: number | 'auto';
   useMmap?: boolean;
   vocabOnly?: boolean;
   checkTensors?: boolean;
@@ -70,6 +116,8 @@ export interface NativeLoadModelOptions {
   rpcServers?: string[];
   /** llama.cpp's tensor_split: proportions of the layers per device (servers first, then GPUs). */
   tensorSplit?: number[];
+  /** Plan the memory first: a plan that cannot fit rejects with INSUFFICIENT_MEMORY. */
+  fit?: NativeFitOptions;
 }
 
 /** Special token ids of a vocabulary (null where the model has none). */
@@ -103,6 +151,8 @@ export interface NativeModelInfo {
   /** Layers on a GPU out of all that can go there (the layers and the output layer, as llama.cpp
    *  counts them): `offloaded` is 0 on a CPU-only build or without a GPU device. */
   gpuLayers: { offloaded: number; total: number };
+  /** The context size (all sequences) the load's memory plan chose; 0 without a plan. */
+  plannedContextSize: number;
   vocabSize: number;
   vocabType: 'spm' | 'bpe' | 'wpm' | 'ugm' | 'rwkv' | 'plamo2' | 'none' | 'other';
   tokens: NativeSpecialTokens;
@@ -141,6 +191,8 @@ export interface NativeContextInfo {
   threads: number;
   threadsBatch: number;
   pooling: 'none' | 'mean' | 'cls' | 'last' | 'rank';
+  /** What the context and its model hold (llama_get_memory_breakdown). */
+  memory: NativeMemoryBreakdown;
 }
 
 /** Sampler-chain parameters (llama.cpp's defaults where absent). */
@@ -423,6 +475,8 @@ export interface NativeAddon {
     onProgress?: ((fraction: number) => void) | null,
     abort?: NativeAbortToken | null,
   ): Promise<NativeModel>;
+  /** A load's memory plan without its weights (options.fit required). */
+  estimateMemory(path: string, options: NativeLoadModelOptions): Promise<NativeMemoryEstimate>;
   systemInfo(): string;
   /** llama.cpp's built-in formatting of a chat for the template families it recognizes (by the
    *  template text or a name such as "chatml"); null when it does not recognize the template. */

@@ -20,6 +20,8 @@ export const LLAMA_ERROR_CODES = [
  * - `INVALID_OPTION` / `INVALID_ARGUMENT`: a bad option or argument, caught before any native work;
  * - `MODEL_NOT_FOUND`, `INVALID_MODEL_FILE`, `MODEL_LOAD_FAILED`: the model file (`MODEL_NOT_FOUND` also:
  *   no file of the quantization an `hf:OWNER/REPO:QUANT` source asks for);
+ * - `INSUFFICIENT_MEMORY`: the model and its context do not fit the memory of the devices (or of this
+ *   machine) with the options given, as llama.cpp projects it before allocating anything;
  * - `CONTEXT_CREATE_FAILED` (often memory), `CONTEXT_OVERFLOW` (a prompt longer than the context);
  * - `TOKENIZE_FAILED`, `DECODE_FAILED`, `SAMPLER_FAILED`: llama.cpp refused the work;
  * - `INVALID_GRAMMAR`: a GBNF grammar (or a JSON schema's) that llama.cpp cannot use;

@@ -52,6 +52,14 @@ export {
   type Device,
   type ListDevicesOptions,
 } from './system.js';
+export {
+  estimateMemory,
+  type DeviceMemory,
+  type EstimateMemoryOptions,
+  type MemoryBreakdown,
+  type MemoryEstimate,
+  type MemoryOptions,
+} from './memory.js';
 export { defaultModelsDir, downloadModel, type DownloadOptions, type DownloadProgress } from './download.js';
 export { startRpcServer, type RpcServer, type RpcServerOptions } from './rpc.js';
 export { getLogLevel, setLogLevel, setLogger, type LogLevel, type Logger } from './logging.js';

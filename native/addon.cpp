@@ -47,6 +47,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
     Export<InitBackend>(env, exports, "initBackend");
     Export<LoadModel>(env, exports, "loadModel");
+    Export<EstimateMemory>(env, exports, "estimateMemory");
     Export<SystemInfo>(env, exports, "systemInfo");
     Export<ApplyChatTemplate>(env, exports, "applyChatTemplate");
     Export<Shutdown>(env, exports, "shutdown");

@@ -25,6 +25,7 @@
     X(InvalidChatTemplate, "INVALID_CHAT_TEMPLATE") \
     X(InvalidSessionFile, "INVALID_SESSION_FILE")   \
     X(RpcFailed, "RPC_FAILED")                      \
+    X(InsufficientMemory, "INSUFFICIENT_MEMORY")    \
     X(NativeError, "NATIVE_ERROR")
 
 namespace llama_napi {

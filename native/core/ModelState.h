@@ -26,6 +26,8 @@ struct ModelState {
     bool vocab_only = false;
     /** Layers llama.cpp put on a GPU (the output layer counts as one, as in its "offloaded n/m"). */
     int32_t offloaded_layers = 0;
+    /** The context size (all sequences) the memory plan chose at load, 0 without a plan. */
+    uint32_t planned_context = 0;
     /** The handle was disposed (work already in flight may still finish). Main thread only. */
     bool disposed = false;
     /** The contexts created from this model, to dispose with it. Main thread only. */

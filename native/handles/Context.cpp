@@ -15,6 +15,7 @@
 #include "js/Arguments.h"
 #include "js/EngineBridge.h"
 #include "js/Errors.h"
+#include "js/Memory.h"
 #include "workers/Workers.h"
 
 namespace llama_napi {
@@ -320,6 +321,7 @@ Napi::Value Context::Info(const Napi::CallbackInfo & info) {
         default: break;
     }
     result.Set("pooling", Napi::String::New(env, pooling));
+    result.Set("memory", MakeMemoryBreakdown(env, ContextMemory(ctx)));
     return result;
 }
 

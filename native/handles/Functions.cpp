@@ -6,9 +6,11 @@
 #include <thread>
 #include <vector>
 
+#include "core/OptionLimits.h"
 #include "core/Stats.h"
 #include "handles/AbortToken.h"
 #include "handles/Model.h"
+#include "handles/Options.h"
 #include "js/AddonData.h"
 #include "js/Arguments.h"
 #include "js/Errors.h"
@@ -23,52 +25,126 @@ namespace llama_napi {
 
 Napi::Value InitBackend(const Napi::CallbackInfo & info) { return StartInitBackend(info.Env()); }
 
+namespace {
+
+/** Bytes per device: a list of numbers >= 0 (what the TypeScript layer sends for one or many). */
+std::vector<uint64_t> ReadByteList(Napi::Env env, Napi::Object options, const char * key) {
+    std::vector<uint64_t> bytes;
+    Napi::Value value = options.Get(key);
+    if (value.IsUndefined()) return bytes;
+    if (!value.IsArray()) Throw(env, ErrorCode::InvalidArgument, std::string(key) + " must be an array of byte counts");
+    Napi::Array array = value.As<Napi::Array>();
+    if (array.Length() == 0 || array.Length() > llama_max_devices()) {
+        Throw(env, ErrorCode::InvalidArgument,
+              std::string(key) + " must have 1 to " + std::to_string(llama_max_devices()) + " entries");
+    }
+    for (uint32_t i = 0; i < array.Length(); ++i) {
+        Napi::Value item = array.Get(i);
+        const double number = item.IsNumber() ? item.As<Napi::Number>().DoubleValue() : -1.0;
+        if (!(number >= 0.0 && number <= 9007199254740991.0) ||
+            number != static_cast<double>(static_cast<uint64_t>(number))) {
+            Throw(env, ErrorCode::InvalidArgument, std::string(key) + " entries must be integers >= 0 (bytes)");
+        }
+        bytes.push_back(static_cast<uint64_t>(number));
+    }
+    return bytes;
+}
+
+/** The request of loadModel() and estimateMemory(): path and options (see lib/binding.ts). */
+LoadModelRequest ReadLoadRequest(Napi::Env env, Napi::Value path, Napi::Value value) {
+    LoadModelRequest request;
+    request.path = StringArgument(env, path, "path");
+    if (request.path.empty() || request.path.find('\0') != std::string::npos) {
+        Throw(env, ErrorCode::InvalidArgument, "path must be a non-empty string without NUL characters");
+    }
+    Napi::Object options = OptionsObject(env, value, "options");
+    const bool auto_layers =
+        options.Get("gpuLayers").IsString() && options.Get("gpuLayers").As<Napi::String>().Utf8Value() == "auto";
+    request.gpu_layers = auto_layers ? -1 : static_cast<int32_t>(ReadInteger(env, options, limits::kGpuLayers, -1));
+    request.use_mmap = ReadBool(env, options, "useMmap", true);
+    request.vocab_only = ReadBool(env, options, "vocabOnly", false);
+    request.check_tensors = ReadBool(env, options, "checkTensors", false);
+    if (!options.Get("rpcServers").IsUndefined()) {
+        request.rpc_servers = ReadStrings(env, options, "rpcServers");
+        for (const std::string & endpoint : request.rpc_servers) {
+            // As ggml reads it: the host up to the first colon, then the port's digits.
+            const size_t colon = endpoint.find(':');
+            if (colon == std::string::npos || colon == 0 || colon + 1 == endpoint.size() ||
+                endpoint.find_first_not_of("0123456789", colon + 1) != std::string::npos) {
+                Throw(env, ErrorCode::InvalidArgument,
+                      "rpcServers entries must be \"host:port\" (got \"" + endpoint + "\")");
+            }
+        }
+    }
+    Napi::Value split = options.Get("tensorSplit");
+    if (!split.IsUndefined()) {
+        if (!split.IsArray()) Throw(env, ErrorCode::InvalidArgument, "tensorSplit must be an array of numbers");
+        Napi::Array array = split.As<Napi::Array>();
+        if (array.Length() > llama_max_devices()) {
+            Throw(env, ErrorCode::InvalidArgument,
+                  "tensorSplit has " + std::to_string(array.Length()) + " entries; llama.cpp takes at most " +
+                      std::to_string(llama_max_devices()));
+        }
+        for (uint32_t i = 0; i < array.Length(); ++i) {
+            Napi::Value item = array.Get(i);
+            const double number = item.IsNumber() ? item.As<Napi::Number>().DoubleValue() : -1.0;
+            if (!(number >= 0.0 && number < 1e30)) {
+                Throw(env, ErrorCode::InvalidArgument, "tensorSplit entries must be finite numbers >= 0");
+            }
+            request.tensor_split.push_back(static_cast<float>(number));
+        }
+    }
+    Napi::Value fit = options.Get("fit");
+    if (auto_layers && fit.IsUndefined()) {
+        Throw(env, ErrorCode::InvalidArgument, "gpuLayers 'auto' needs a fit (the context to plan for)");
+    }
+    if (!fit.IsUndefined()) {
+        Napi::Object plan = OptionsObject(env, fit, "fit");
+        request.fit = true;
+        request.context = ReadContextParams(env, OptionsObject(env, plan.Get("context"), "fit.context"));
+        FitRequest & fit_request = request.fit_request;
+        fit_request.auto_layers = auto_layers;
+        fit_request.auto_context = ReadBool(env, plan, "autoContext", false);
+        fit_request.default_context =
+            static_cast<uint32_t>(ReadInteger(env, plan, "defaultContextSize", 0, 0, limits::kContextSize.max));
+        if (fit_request.auto_context || fit_request.default_context > 0) request.context.n_ctx = 0;
+        fit_request.limit = ReadByteList(env, plan, "memoryLimit");
+        fit_request.reserve = ReadByteList(env, plan, "memoryReserve");
+        fit_request.min_context =
+            static_cast<uint32_t>(ReadInteger(env, plan, "minContextSize", 4096, 1, limits::kContextSize.max));
+        Napi::Value draft = plan.Get("draftModel");
+        if (!draft.IsUndefined()) {
+            fit_request.draft_path = StringArgument(env, draft, "fit.draftModel");
+            fit_request.draft_model = llama_model_default_params();
+            fit_request.draft_model.n_gpu_layers = -1;
+            fit_request.draft_context = request.context;
+            fit_request.draft_context.embeddings = false;
+            fit_request.draft_context.pooling_type = LLAMA_POOLING_TYPE_UNSPECIFIED;
+        }
+    }
+    return request;
+}
+
+}  // namespace
+
 Napi::Value LoadModel(const Napi::CallbackInfo & info) {
     return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
         Napi::Env env = info.Env();
-        LoadModelRequest request;
-        request.path = StringArgument(env, info[0], "path");
-        if (request.path.empty() || request.path.find('\0') != std::string::npos) {
-            Throw(env, ErrorCode::InvalidArgument, "path must be a non-empty string without NUL characters");
-        }
-        Napi::Object options = OptionsObject(env, info[1], "options");
-        request.gpu_layers = static_cast<int32_t>(ReadInteger(env, options, limits::kGpuLayers, -1));
-        request.use_mmap = ReadBool(env, options, "useMmap", true);
-        request.vocab_only = ReadBool(env, options, "vocabOnly", false);
-        request.check_tensors = ReadBool(env, options, "checkTensors", false);
-        if (!options.Get("rpcServers").IsUndefined()) {
-            request.rpc_servers = ReadStrings(env, options, "rpcServers");
-            for (const std::string & endpoint : request.rpc_servers) {
-                // As ggml reads it: the host up to the first colon, then the port's digits.
-                const size_t colon = endpoint.find(':');
-                if (colon == std::string::npos || colon == 0 || colon + 1 == endpoint.size() ||
-                    endpoint.find_first_not_of("0123456789", colon + 1) != std::string::npos) {
-                    Throw(env, ErrorCode::InvalidArgument,
-                          "rpcServers entries must be \"host:port\" (got \"" + endpoint + "\")");
-                }
-            }
-        }
-        Napi::Value split = options.Get("tensorSplit");
-        if (!split.IsUndefined()) {
-            if (!split.IsArray()) Throw(env, ErrorCode::InvalidArgument, "tensorSplit must be an array of numbers");
-            Napi::Array array = split.As<Napi::Array>();
-            if (array.Length() > llama_max_devices()) {
-                Throw(env, ErrorCode::InvalidArgument,
-                      "tensorSplit has " + std::to_string(array.Length()) + " entries; llama.cpp takes at most " +
-                          std::to_string(llama_max_devices()));
-            }
-            for (uint32_t i = 0; i < array.Length(); ++i) {
-                Napi::Value item = array.Get(i);
-                const double value = item.IsNumber() ? item.As<Napi::Number>().DoubleValue() : -1.0;
-                if (!(value >= 0.0 && value < 1e30)) {
-                    Throw(env, ErrorCode::InvalidArgument, "tensorSplit entries must be finite numbers >= 0");
-                }
-                request.tensor_split.push_back(static_cast<float>(value));
-            }
-        }
+        LoadModelRequest request = ReadLoadRequest(env, info[0], info[1]);
         Napi::Function on_progress = OptionalFunction(env, info[2], "onProgress");
         AbortFlag abort = AbortToken::FlagOf(env, info[3]);
         return StartLoadModel(env, std::move(request), on_progress, std::move(abort), &Model::Wrap);
+    });
+}
+
+Napi::Value EstimateMemory(const Napi::CallbackInfo & info) {
+    return PromiseOrReject(info.Env(), [&]() -> Napi::Value {
+        Napi::Env env = info.Env();
+        LoadModelRequest request = ReadLoadRequest(env, info[0], info[1]);
+        if (!request.fit || request.vocab_only) {
+            Throw(env, ErrorCode::InvalidArgument, "estimateMemory needs a fit (the context to plan for)");
+        }
+        return StartEstimateMemory(env, std::move(request));
     });
 }
 

@@ -10,6 +10,9 @@ namespace llama_napi {
 Napi::Value InitBackend(const Napi::CallbackInfo & info);
 /** loadModel(path, options, onProgress, abort): resolves with a Model. */
 Napi::Value LoadModel(const Napi::CallbackInfo & info);
+/** estimateMemory(path, options): the memory a load with these options would take, planned by
+ *  llama.cpp without loading the weights (workers/EstimateMemoryWorker.cpp). */
+Napi::Value EstimateMemory(const Napi::CallbackInfo & info);
 /** applyChatTemplate(template, messages, addAssistant): llama.cpp's built-in formatting of a chat
  *  for the template families it recognizes; null when it does not recognize the template. */
 Napi::Value ApplyChatTemplate(const Napi::CallbackInfo & info);

@@ -123,6 +123,7 @@ Napi::Value Model::Info(const Napi::CallbackInfo & info) {
     gpu_layers.Set("offloaded", Napi::Number::New(env, state->offloaded_layers));
     gpu_layers.Set("total", Napi::Number::New(env, state->vocab_only ? 0 : n_layer + 1));
     result.Set("gpuLayers", gpu_layers);
+    result.Set("plannedContextSize", Napi::Number::New(env, state->planned_context));
     result.Set("vocabSize", Napi::Number::New(env, state->n_vocab));
     result.Set("vocabType", Napi::String::New(env, VocabTypeName(llama_vocab_type(vocab))));
 

@@ -37,6 +37,7 @@ thread_local bool t_capturing = false;
 thread_local std::vector<LogLine> t_captured;
 thread_local size_t t_captured_bytes = 0;
 thread_local ggml_log_level t_last_level = GGML_LOG_LEVEL_INFO;
+thread_local bool t_demoted = false;
 thread_local std::string t_partial;  // a line not finished yet (llama.cpp logs in pieces)
 
 int Rank(ggml_log_level level) {
@@ -88,7 +89,10 @@ void OnLog(ggml_log_level level, const char * text, void *) {
     } else {
         t_last_level = level;
     }
-    const int rank = Rank(level);
+    int rank = Rank(level);
+    if (t_demoted && rank < kWarn) {
+        rank = kDebug;
+    }
     if (t_capturing && rank >= kWarn) {
         // Held until the operation ends: logged then, or made part of its error instead.
         if (t_captured_bytes < 4096) {
@@ -193,5 +197,9 @@ std::string LogCapture::Describe(const std::string & fallback) {
     std::string details = Text();
     return details.empty() ? fallback : fallback + ": " + details;
 }
+
+LogDemote::LogDemote() : previous_(t_demoted) { t_demoted = true; }
+
+LogDemote::~LogDemote() { t_demoted = previous_; }
 
 }  // namespace llama_napi

@@ -58,4 +58,17 @@ class LogCapture {
     bool consumed_ = false;
 };
 
+/** While alive, llama.cpp's info lines on the current thread are logged as debug: the trial loads
+ *  of a memory plan repeat what the real load then says. Nests. */
+class LogDemote {
+   public:
+    LogDemote();
+    ~LogDemote();
+    LogDemote(const LogDemote &) = delete;
+    LogDemote & operator=(const LogDemote &) = delete;
+
+   private:
+    bool previous_;
+};
+
 }  // namespace llama_napi

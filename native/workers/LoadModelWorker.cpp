@@ -8,6 +8,7 @@
 #include "runtime/Backends.h"
 #include "runtime/Log.h"
 #include "runtime/Rpc.h"
+#include "workers/ModelPlacement.h"
 #include "workers/PromiseWorker.h"
 #include "workers/Workers.h"
 
@@ -48,11 +49,12 @@ class LoadModelWorker : public PromiseWorker {
             Fail(ErrorCode::Aborted, "model load aborted");
             return;
         }
-        llama_model_params params = llama_model_default_params();
-        params.n_gpu_layers = request_.gpu_layers;
-        params.load_mode = request_.use_mmap ? LLAMA_LOAD_MODE_AUTO : LLAMA_LOAD_MODE_NONE;
-        params.vocab_only = request_.vocab_only;
-        params.check_tensors = request_.check_tensors;
+        NativeFailure failure;
+        if (!PlaceModel(request_, placement_, failure)) {
+            Fail(failure.code, failure.message);
+            return;
+        }
+        llama_model_params & params = placement_.params;
         params.progress_callback = [](float fraction, void * data) -> bool {
             auto * self = static_cast<LoadModelWorker *>(data);
             if (self->progress_ && !self->progress_->Failed()) {
@@ -61,47 +63,28 @@ class LoadModelWorker : public PromiseWorker {
             return !self->abort_->load() && !self->ShuttingDown() && !(self->progress_ && self->progress_->Failed());
         };
         params.progress_callback_user_data = this;
+        rpc_failures_ = placement_.rpc_failures;
 
-        // RPC servers' devices first, then this machine's GPUs: llama.cpp's own order (llama.cpp
-        // lists its registered RPC devices first). The servers are not registered with ggml, so a
-        // model that does not name them never uses them.
-        std::vector<ggml_backend_dev_t> devices;
-        std::vector<float> split;
-        if (!request_.rpc_servers.empty()) {
-            for (const std::string & endpoint : request_.rpc_servers) {
-                std::string error;
-                LogCapture rpc_log;
-                std::vector<ggml_backend_dev_t> remote = RpcServerDevices(endpoint, error);
-                if (remote.empty()) {
-                    Fail(ErrorCode::ModelLoadFailed, rpc_log.Describe("cannot load " + request_.path + ": " + error));
-                    return;
-                }
-                devices.insert(devices.end(), remote.begin(), remote.end());
-                rpc_failures_.push_back(RpcFailures(endpoint));
-            }
-            std::vector<ggml_backend_dev_t> local_gpus;
-            std::vector<ggml_backend_dev_t> local_igpus;
-            for (size_t i = 0; i < ggml_backend_dev_count(); ++i) {
-                ggml_backend_dev_t device = ggml_backend_dev_get(i);
-                const enum ggml_backend_dev_type type = ggml_backend_dev_type(device);
-                if (type == GGML_BACKEND_DEVICE_TYPE_GPU) local_gpus.push_back(device);
-                if (type == GGML_BACKEND_DEVICE_TYPE_IGPU) local_igpus.push_back(device);
-            }
-            const std::vector<ggml_backend_dev_t> & local = local_gpus.empty() ? local_igpus : local_gpus;
-            devices.insert(devices.end(), local.begin(), local.end());
-            devices.push_back(nullptr);
-            params.devices = devices.data();
-        }
-        if (!request_.tensor_split.empty()) {
-            const size_t placed = devices.empty() ? ggml_backend_dev_count() : devices.size() - 1;
-            if (request_.tensor_split.size() > placed) {
-                Fail(ErrorCode::InvalidArgument, "tensorSplit has " + std::to_string(request_.tensor_split.size()) +
-                                                     " entries for " + std::to_string(placed) + " devices");
+        if (request_.fit && !request_.vocab_only) {
+            // The plan loads no weights: no progress to report, and no callback to call meanwhile.
+            llama_model_params planned = params;
+            planned.progress_callback = nullptr;
+            planned.progress_callback_user_data = nullptr;
+            llama_context_params context = request_.context;
+            const FitOutcome outcome =
+                FitToMemory(request_.path, planned, context, request_.fit_request, placement_.fit);
+            if (abort_->load()) {
+                Fail(ErrorCode::Aborted, "model load aborted");
                 return;
             }
-            split.assign(llama_max_devices(), 0.0f);
-            std::copy(request_.tensor_split.begin(), request_.tensor_split.end(), split.begin());
-            params.tensor_split = split.data();
+            if (!outcome.fits) {
+                Fail(outcome.code, outcome.message);
+                return;
+            }
+            params.n_gpu_layers = planned.n_gpu_layers;
+            params.tensor_split = planned.tensor_split;
+            params.tensor_buft_overrides = planned.tensor_buft_overrides;
+            planned_context_ = context.n_ctx;
         }
 
         LogCapture log;
@@ -144,13 +127,10 @@ class LoadModelWorker : public PromiseWorker {
         auto state = std::make_shared<ModelState>(model_, request_.vocab_only);
         state->rpc_endpoints = request_.rpc_servers;
         state->rpc_failures_at_load = rpc_failures_;
-        // llama.cpp's own rule (llama_model::load_tensors): with a GPU device present, the last
-        // n_gpu_layers of the n_layer + 1 (the output layer included), all of them for -1.
         if (!request_.vocab_only && (HasOffloadDevice() || !request_.rpc_servers.empty())) {
-            const int32_t offloadable = llama_model_n_layer(model_) + 1;
-            state->offloaded_layers =
-                request_.gpu_layers < 0 ? offloadable : std::min(request_.gpu_layers, offloadable);
+            state->offloaded_layers = OffloadedLayers(placement_.params.n_gpu_layers, llama_model_n_layer(model_));
         }
+        state->planned_context = planned_context_;
         model_ = nullptr;  // owned by the state from here
         return wrap_(env, std::move(state));
     }
@@ -165,6 +145,8 @@ class LoadModelWorker : public PromiseWorker {
     }
 
     LoadModelRequest request_;
+    ModelPlacement placement_;
+    uint32_t planned_context_ = 0;
     std::vector<uint64_t> rpc_failures_;
     AbortFlag abort_;
     WrapModel wrap_;

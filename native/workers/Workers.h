@@ -13,6 +13,7 @@
 #include "core/Abort.h"
 #include "core/ContextState.h"
 #include "core/Lease.h"
+#include "core/MemoryFit.h"
 #include "core/SamplerState.h"
 #include "llama.h"
 
@@ -37,10 +38,20 @@ struct LoadModelRequest {
     std::vector<std::string> rpc_servers;
     /** Proportions of the offloaded layers per device (the servers' devices, then local GPUs). */
     std::vector<float> tensor_split;
+    /** Plan the memory first (common_fit_params) for a context of these params: the layers and
+     *  context size `fit_request` leaves to the plan are chosen, and a plan that cannot fit fails
+     *  with INSUFFICIENT_MEMORY before anything is allocated. */
+    bool fit = false;
+    llama_context_params context{};
+    FitRequest fit_request;
 };
 /** Loads a model; resolves with wrap(state). `on_progress` (may be empty) gets fractions 0..1. */
 Napi::Promise StartLoadModel(Napi::Env env, LoadModelRequest request, Napi::Function on_progress, AbortFlag abort,
                              WrapModel wrap);
+
+/** Plans a load's memory without loading the weights (the request's fit as a load would make it);
+ *  resolves with { fits, reason, gpuLayers, contextSize, devices: [...], host }. */
+Napi::Promise StartEstimateMemory(Napi::Env env, LoadModelRequest request);
 
 /** Resolves with the devices the RPC servers at `endpoints` serve (as devices() lists them). */
 Napi::Promise StartRpcDevices(Napi::Env env, std::vector<std::string> endpoints);

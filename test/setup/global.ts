@@ -8,7 +8,14 @@ import { ensureOracle } from '../fixtures/oracle.js';
 
 export default async function setup(): Promise<void> {
   // llama.cpp's own tools, the oracles of the parity tests: built once, in one go.
-  ensureOracle('llama-simple', 'llama-embedding', 'llama-completion', 'llama-debug', 'test-llama-archs');
+  ensureOracle(
+    'llama-simple',
+    'llama-embedding',
+    'llama-completion',
+    'llama-debug',
+    'llama-fit-params',
+    'test-llama-archs',
+  );
   await ensureTestModels();
   // The CLI tests run the compiled dist/cli.js: compile the current sources first.
   execFileSync(
