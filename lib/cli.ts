@@ -37,9 +37,9 @@ class CliError extends Error {
 interface GlobalOptions {
   model?: string;
   json?: boolean;
-  contextSize?: number;
+  contextSize?: number | 'auto';
   threads?: number;
-  gpuLayers?: number;
+  gpuLayers?: number | 'all' | 'auto';
   rpc?: string;
   temperature?: number;
   maxTokens?: number;
@@ -70,6 +70,17 @@ const integer = (name: string) => (value: string) => {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
   return n;
 };
+/** An integer, or one of `words` as it is. */
+const integerOr =
+  <W extends string>(name: string, ...words: W[]) =>
+  (value: string): number | W => {
+    if ((words as string[]).includes(value)) return value as W;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) {
+      throw new InvalidArgumentError(`${name} must be a non-negative integer or ${words.join(' or ')}`);
+    }
+    return n;
+  };
 const number = (name: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative number`);
@@ -227,6 +238,7 @@ function exitCodeOf(error: unknown): number {
         'MODEL_LOAD_FAILED',
         'INVALID_MODEL_FILE',
         'CONTEXT_CREATE_FAILED',
+        'INSUFFICIENT_MEMORY',
         'VOCAB_ONLY',
         'DOWNLOAD_FAILED',
         'CHECKSUM_MISMATCH',
@@ -416,9 +428,17 @@ export function program(): Command {
         'first use (default: $LLAMA_NAPI_MODEL)',
     )
     .option('--json', 'machine-readable output (one line of JSON)')
-    .option('-c, --context-size <tokens>', 'tokens the context holds', integer('context size'))
+    .option(
+      '-c, --context-size <tokens>',
+      "tokens the context holds, or 'auto': the most that fit memory",
+      integerOr('context size', 'auto'),
+    )
     .option('-t, --threads <n>', 'CPU threads', integer('threads'))
-    .option('--gpu-layers <n>', 'layers to offload to a GPU', integer('gpu layers'))
+    .option(
+      '--gpu-layers <n>',
+      "layers to offload to a GPU: a count, 'all', or 'auto' (default: as many as fit)",
+      integerOr('gpu layers', 'all', 'auto'),
+    )
     .option('--rpc <host:port,...>', "RPC servers that take the model's layers (llama-napi rpc-server)")
     .option('--temperature <t>', 'sampling temperature (0 = greedy)', number('temperature'))
     .option('--max-tokens <n>', 'most tokens to generate', integer('max tokens'))

@@ -8,6 +8,7 @@ import type { ChatMessage } from '../generation/chat.js';
 import type { GenerateOptions } from '../generation/generate-options.js';
 import { LlamaError } from '../errors.js';
 import { parseSpeculative, type LlamaModel, type SpeculativeOptions } from '../LlamaModel.js';
+import type { MemoryOptions } from '../memory.js';
 import type { AiProvider, CoverLetterOptions, OperationOptions } from './AiProvider.js';
 import { AiProviderError, toProviderError } from './errors.js';
 import { acquireModel, releaseModels, type CachedLoadOptions } from './model-cache.js';
@@ -39,12 +40,16 @@ export interface LocalProviderOptions {
    * LLAMA_NAPI_MODEL environment variable.
    */
   modelPath?: string;
-  /** Tokens one operation may use (prompt + output). Default: the model's training context, at most 4096. */
-  contextSize?: number;
+  /**
+   * Tokens one operation may use (prompt + output), or `'auto'`: the largest that fits memory (see
+   * {@link MemoryOptions.contextSize}). Default: the model's training context, at most 4096.
+   */
+  contextSize?: number | 'auto';
   /** Operations run at once, in parallel sequences of one context. Default 2. */
   sequences?: number;
   threads?: number;
-  gpuLayers?: number | 'all';
+  /** Layers on a GPU: a count, 'all' or 'auto' (default: as many as fit, see {@link MemoryOptions.gpuLayers}). */
+  gpuLayers?: number | 'all' | 'auto';
   batchSize?: number;
   /**
    * Speculative decoding (see {@link SpeculativeOptions}): `{ lookup: true }` drafts from text the
@@ -135,6 +140,7 @@ export class LocalProvider implements AiProvider {
     if (options === null || typeof options !== 'object') invalidInput('options must be an object');
     for (const key of ['contextSize', 'sequences', 'threads', 'batchSize', 'idleTimeoutMs'] as const) {
       const value = options[key];
+      if (key === 'contextSize' && value === 'auto') continue;
       if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 1))
         invalidInput(`${key} must be a positive integer`);
     }

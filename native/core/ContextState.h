@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "core/Errors.h"
+#include "core/MemoryFit.h"
 #include "ggml-cpu.h"
 #include "llama.h"
 
@@ -61,6 +62,9 @@ struct ContextState {
     bool last_logits_all = false;
     /** Speculative decoding (nullptr: off). Used by the engine thread only. */
     std::unique_ptr<Speculation> speculation;
+    /** What the context and its model held once created (measured before the context was shared:
+     *  a decode may grow compute buffers later, and reading them meanwhile would race). */
+    MemoryBreakdown memory;
 
     /** Takes ownership of `context`, `pool` and `drafter`, and attaches the pool to the contexts. */
     ContextState(std::shared_ptr<ModelState> owner, llama_context * context, ggml_threadpool * pool,

@@ -303,7 +303,8 @@ Napi::Value Context::MemorySeqPosMax(const Napi::CallbackInfo & info) {
 
 Napi::Value Context::Info(const Napi::CallbackInfo & info) {
     Napi::Env env = info.Env();
-    llama_context * ctx = LiveOrThrow(env)->ctx;
+    std::shared_ptr<ContextState> state = LiveOrThrow(env);
+    llama_context * ctx = state->ctx;
     Napi::Object result = Napi::Object::New(env);
     result.Set("contextSize", Napi::Number::New(env, llama_n_ctx(ctx)));
     result.Set("batchSize", Napi::Number::New(env, llama_n_batch(ctx)));
@@ -321,7 +322,7 @@ Napi::Value Context::Info(const Napi::CallbackInfo & info) {
         default: break;
     }
     result.Set("pooling", Napi::String::New(env, pooling));
-    result.Set("memory", MakeMemoryBreakdown(env, ContextMemory(ctx)));
+    result.Set("memory", MakeMemoryBreakdown(env, state->memory));
     return result;
 }
 

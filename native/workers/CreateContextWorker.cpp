@@ -69,6 +69,7 @@ class CreateContextWorker : public PromiseWorker {
         if (speculative_.Enabled()) {
             MakeDrafter();
         }
+        memory_ = ContextMemory(ctx_);
     }
 
     /** The draft model's context (as large as the target's, as many sequences) and llama.cpp's
@@ -138,6 +139,7 @@ class CreateContextWorker : public PromiseWorker {
             throw MakeError(env, ErrorCode::Disposed, "the model was disposed while the context was being created");
         }
         auto state = std::make_shared<ContextState>(model_, ctx_, threadpool_, std::move(drafter_));
+        state->memory = std::move(memory_);
         ctx_ = nullptr;  // owned by the state from here
         threadpool_ = nullptr;
         Remember(model_->contexts, state);
@@ -151,6 +153,7 @@ class CreateContextWorker : public PromiseWorker {
     SpeculativeConfig speculative_;
     WrapContext wrap_;
     std::unique_ptr<Speculation> drafter_;
+    MemoryBreakdown memory_;
     llama_context * ctx_ = nullptr;
     ggml_threadpool * threadpool_ = nullptr;
 };

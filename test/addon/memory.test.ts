@@ -13,6 +13,7 @@ import { addon } from '../../lib/binding.js';
 import {
   LlamaError,
   LlamaModel,
+  LocalProvider,
   type MemoryBreakdown,
   type RpcServer,
   estimateMemory,
@@ -272,6 +273,23 @@ describe("gpuLayers 'auto' on an RPC server's device", () => {
     const counted = await LlamaModel.load(wideLayers, { ...options, gpuLayers: 2 });
     expect(counted.info.gpuLayers.offloaded).toBe(2);
     await counted.dispose();
+  });
+});
+
+describe('LocalProvider', () => {
+  test("takes contextSize and gpuLayers 'auto'", async () => {
+    const provider = new LocalProvider({ modelPath: longContext, contextSize: 'auto', gpuLayers: 'auto', threads: 2 });
+    try {
+      // Loaded with the plan's context; one token cannot complete a posting's JSON.
+      await expect(provider.parseJob('Engineer wanted.', { maxTokens: 1 })).rejects.toMatchObject({
+        code: 'INVALID_OUTPUT',
+      });
+    } finally {
+      await provider.unload();
+    }
+    expect(() => new LocalProvider({ modelPath: longContext, contextSize: 'most' as never })).toThrow(
+      /contextSize must be a positive integer/,
+    );
   });
 });
 

@@ -141,6 +141,21 @@ describe('llama-napi CLI', () => {
     expect(cli(['--model', model, 'parse-job', '-'], { input: '  ' }).code).toBe(4);
     expect(cli(['--help']).code).toBe(0);
   });
+
+  test('-c auto and --gpu-layers auto|all|N; a bad value exits 2 naming the flag', () => {
+    const json = ['--model', model, '--temperature', '0', '--max-tokens', '4', '--json'];
+    const auto = cli([...json, '-c', 'auto', '--gpu-layers', 'auto', 'generate', 'Once']);
+    expect(auto.code).toBe(0);
+    expect(JSON.parse(auto.stdout).text).toBe(JSON.parse(cli([...json, 'generate', 'Once']).stdout).text);
+    expect(cli([...json, '--gpu-layers', 'all', 'generate', 'Once']).code).toBe(0);
+    expect(cli([...json, '--gpu-layers', '0', 'generate', 'Once']).code).toBe(0);
+    const bad = cli([...json, '--gpu-layers', 'most', 'generate', 'Once']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('gpu layers must be a non-negative integer or all or auto');
+    expect(cli([...json, '-c', 'big', 'generate', 'Once']).stderr).toContain(
+      'context size must be a non-negative integer or auto',
+    );
+  });
 });
 
 describe('llama-napi chat: a conversation', () => {

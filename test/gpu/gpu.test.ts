@@ -8,6 +8,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 
 import {
   buildInfo,
+  estimateMemory,
   LlamaError,
   LlamaModel,
   listDevices,
@@ -110,14 +111,15 @@ describe('CUDA build on a GPU', () => {
     },
   );
 
-  test('a context far too large for the GPU is a typed LlamaError; the GPU works on', async () => {
+  test('a context far too large for the GPU is INSUFFICIENT_MEMORY before allocating; the GPU works on', async () => {
     // 16 layers × 2 × 2048 × 2 bytes of KV cache per token: 2^24 tokens want ~2 TiB.
     const error = await LlamaModel.load(gpuBigModel, { gpuLayers: 'all', contextSize: 1 << 24 }).then(
       () => null,
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(LlamaError);
-    expect((error as LlamaError).code).toBe('CONTEXT_CREATE_FAILED');
+    expect((error as LlamaError).code).toBe('INSUFFICIENT_MEMORY');
+    expect((error as LlamaError).message).toMatch(/^the model does not fit in device memory .*CUDA0 \(/);
     await using model = await LlamaModel.load(gpuBigModel, { gpuLayers: 'all', contextSize: 512 });
     expect((await model.generate('Hello', { temperature: 0, maxTokens: 8 })).tokens).toHaveLength(8);
   });
@@ -146,6 +148,31 @@ describe('CUDA build on a GPU', () => {
       expect(before - after).toBeLessThan(0.05 * footprint);
     },
   );
+
+  test("gpuLayers 'auto' under a memoryLimit of half the model: a partial offload, as estimated", async () => {
+    const all = await estimateMemory(gpuBigModel, { gpuLayers: 'all', contextSize: 2048 });
+    const device = all.devices.find((d) => d.name.startsWith('CUDA'))!;
+    const full = device.model + device.context + device.compute;
+    const memoryLimit = Math.floor(full / 2);
+    const options = { contextSize: 2048, memoryLimit };
+    const estimate = await estimateMemory(gpuBigModel, options);
+    await using model = await LlamaModel.load(gpuBigModel, options);
+    const { offloaded, total } = model.info.gpuLayers;
+    console.log(`[gpu] memoryLimit ${memoryLimit} B of ${full} B: ${offloaded}/${total} layers on the GPU`);
+    expect(offloaded).toBeGreaterThan(0);
+    expect(offloaded).toBeLessThan(total);
+    expect(estimate.gpuLayers).toEqual(model.info.gpuLayers);
+    const used = model.info.memory!.devices.find((d) => d.name === device.name)!;
+    expect(used.model + used.context + used.compute).toBeLessThanOrEqual(memoryLimit);
+    const planned = estimate.devices.find((d) => d.name === device.name)!;
+    for (const part of ['model', 'context', 'compute'] as const) {
+      expect(Math.abs(planned[part] - used[part])).toBeLessThanOrEqual(Math.max(0.1 * used[part], 1 << 20));
+    }
+    expect((await model.generate('Hello', { temperature: 0, maxTokens: 8 })).tokens).toHaveLength(8);
+    // Without a limit every layer fits the GPU.
+    await using whole = await LlamaModel.load(gpuBigModel, { contextSize: 2048 });
+    expect(whole.info.gpuLayers.offloaded).toBe(whole.info.gpuLayers.total);
+  });
 
   test("parallel sequences on the GPU: four concurrent requests give each one's solo output", async () => {
     const path = gpuStoriesPath ?? testModelPath('spmF32');

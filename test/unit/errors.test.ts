@@ -8,6 +8,7 @@ import { describe, expect, test } from 'vitest';
 import { AiProviderError, LLAMA_ERROR_CODES, LlamaError } from '../../lib/index.js';
 import { NATIVE_ERROR_CODES } from '../../lib/binding.js';
 import { fromNative } from '../../lib/errors.js';
+import { toProviderError } from '../../lib/provider/errors.js';
 import { repoRoot } from '../fixtures/paths.js';
 
 describe('LlamaError', () => {
@@ -26,6 +27,13 @@ describe('LlamaError', () => {
     const error = new AiProviderError('INVALID_INPUT', 'no posting');
     expect(error).toBeInstanceOf(LlamaError);
     expect(error).toMatchObject({ name: 'AiProviderError', code: 'INVALID_INPUT' });
+  });
+
+  test("a model that cannot fit is the provider's MODEL_LOAD_FAILED, with the LlamaError as its cause", () => {
+    const insufficient = new LlamaError('INSUFFICIENT_MEMORY', 'the model does not fit in device memory');
+    const mapped = toProviderError(insufficient);
+    expect(mapped).toBeInstanceOf(AiProviderError);
+    expect(mapped).toMatchObject({ code: 'MODEL_LOAD_FAILED', message: insufficient.message, cause: insufficient });
   });
 
   test('carries a code, a name and a cause', () => {
