@@ -6,7 +6,7 @@ import { addon, type NativeLoadModelOptions, type NativeMemoryBreakdown } from '
 import { LlamaError, invalidOption, native } from './errors.js';
 import { checkModelFile } from './gguf/check-file.js';
 import { isRemoteSource } from './hub.js';
-import { optionalLimited, optionsObject, rejectUnknown } from './option-checks.js';
+import { optionalBoolean, optionalLimited, optionsObject, rejectUnknown } from './option-checks.js';
 import { checkRpcServers, parseEndpoint } from './rpc.js';
 import { defaultThreads } from './threads.js';
 
@@ -84,7 +84,9 @@ export interface MemoryOptions {
   /**
    * Bytes the model, its context and compute buffers may take on each device: one number for
    * every device, or one per device (in {@link estimateMemory}'s order). Without a GPU or RPC
-   * device, the first limits this machine's memory. Default: the devices' free memory.
+   * device, the first limits this machine's memory; weights mapped from the file (`useMmap`, the
+   * default) are not counted there, since the system can drop and reread their pages. Default: the
+   * devices' free memory.
    */
   memoryLimit?: number | readonly number[];
   /** Bytes to leave free on each device (the same forms; without devices, of this machine's
@@ -98,6 +100,8 @@ export interface EstimateMemoryOptions extends MemoryOptions {
   speculative?: { draftModel?: string };
   /** Taken, so that a load's options can be passed as they are; threads take no memory here. */
   threads?: number;
+  /** As the load's: weights mapped from the file need no memory of their own (default true). */
+  useMmap?: boolean;
 }
 
 export const MEMORY_OPTIONS = [
@@ -245,9 +249,10 @@ export async function estimateMemory(path: string, options: EstimateMemoryOption
     );
   }
   const opts = optionsObject<EstimateMemoryOptions>('options', options);
-  rejectUnknown('estimateMemory options', opts, [...MEMORY_OPTIONS, 'speculative', 'threads']);
+  rejectUnknown('estimateMemory options', opts, [...MEMORY_OPTIONS, 'speculative', 'threads', 'useMmap']);
   const placement = parsePlacement(opts);
   const threads = optionalLimited('threads', opts.threads) ?? defaultThreads();
+  const useMmap = optionalBoolean('useMmap', opts.useMmap) ?? true;
   let draftModel: string | undefined;
   if (opts.speculative !== undefined) {
     const spec = optionsObject<{ draftModel?: string }>('speculative', opts.speculative);
@@ -266,7 +271,7 @@ export async function estimateMemory(path: string, options: EstimateMemoryOption
   const raw = addon();
   await native(raw.initBackend());
   const estimate = await native(
-    raw.estimateMemory(resolved, nativeLoadOptions(placement, threads, { useMmap: true, draftModel })),
+    raw.estimateMemory(resolved, nativeLoadOptions(placement, threads, { useMmap, draftModel })),
   ).catch(tensorSplitOption);
   return {
     ...memoryBreakdown(estimate),

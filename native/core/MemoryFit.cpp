@@ -84,7 +84,7 @@ bool MeasureLocked(const std::string & path, const llama_model_params & mparams,
 
 /** Why `breakdown` does not fit within `margins`: what each device needs and may use. */
 std::string Shortfall(const MemoryBreakdown & breakdown, const std::vector<size_t> & margins,
-                      const llama_model_params & mparams, const llama_context_params & cparams) {
+                      const llama_model_params & mparams, const llama_context_params & cparams, bool mapped) {
     std::string message;
     auto describe = [&](const DeviceMemory & memory, int64_t available, const std::string & what) {
         const uint64_t need = memory.model + memory.context + memory.compute;
@@ -95,7 +95,16 @@ std::string Shortfall(const MemoryBreakdown & breakdown, const std::vector<size_
                    Bytes(static_cast<double>(std::max<int64_t>(available, 0))) + ";";
     };
     const std::string context = "a context of " + std::to_string(cparams.n_ctx) + " tokens";
-    if (breakdown.devices.empty()) {
+    if (breakdown.devices.empty() && mapped) {
+        const DeviceMemory & host = breakdown.host;
+        const int64_t available = host.total - static_cast<int64_t>(margins[0]);
+        message = "the model does not fit in this machine's memory with " + context + ": it needs " +
+                  Bytes(static_cast<double>(host.context + host.compute)) + " (context " +
+                  Bytes(static_cast<double>(host.context)) + ", compute " + Bytes(static_cast<double>(host.compute)) +
+                  "; its weights, " + Bytes(static_cast<double>(host.model)) +
+                  ", are mapped from the file) and may use " +
+                  Bytes(static_cast<double>(std::max<int64_t>(available, 0))) + ";";
+    } else if (breakdown.devices.empty()) {
         message = "the model does not fit in this machine's memory with " + context + ":";
         describe(breakdown.host, breakdown.host.total - static_cast<int64_t>(margins[0]), "it");
     } else {
@@ -119,11 +128,18 @@ std::string Shortfall(const MemoryBreakdown & breakdown, const std::vector<size_
     return message;
 }
 
-/** The training context in the file's metadata (<arch>.context_length), 0 if it has none. */
-uint32_t TrainedContext(const std::string & path) {
+/** What the file's metadata says: the training context (<arch>.context_length, 0 if none) and the
+ *  bytes of its tensors (of this file, for a split model). */
+struct GgufFacts {
+    uint32_t trained = 0;
+    uint64_t weights = 0;
+};
+
+GgufFacts ReadGguf(const std::string & path) {
+    GgufFacts facts;
     gguf_init_params params{ /*no_alloc=*/true, /*ctx=*/nullptr };
     gguf_context * gguf = gguf_init_from_file(path.c_str(), params);
-    if (gguf == nullptr) return 0;
+    if (gguf == nullptr) return facts;
     uint64_t trained = 0;
     const int64_t arch = gguf_find_key(gguf, "general.architecture");
     if (arch >= 0 && gguf_get_kv_type(gguf, arch) == GGUF_TYPE_STRING) {
@@ -141,8 +157,21 @@ uint32_t TrainedContext(const std::string & path) {
             }
         }
     }
+    for (int64_t i = 0; i < gguf_get_n_tensors(gguf); ++i) facts.weights += gguf_get_tensor_size(gguf, i);
     gguf_free(gguf);
-    return static_cast<uint32_t>(std::min<uint64_t>(trained, UINT32_MAX));
+    facts.trained = static_cast<uint32_t>(std::min<uint64_t>(trained, UINT32_MAX));
+    return facts;
+}
+
+/** Whether the model would have no device to offload to: no device named, and none ggml has that
+ *  llama.cpp puts layers on (GPUs, integrated GPUs, RPC servers). */
+bool HostOnly(const llama_model_params & mparams) {
+    if (mparams.devices != nullptr) return mparams.devices[0] == nullptr;
+    for (size_t i = 0; i < ggml_backend_dev_count(); ++i) {
+        const enum ggml_backend_dev_type type = ggml_backend_dev_type(ggml_backend_dev_get(i));
+        if (type == GGML_BACKEND_DEVICE_TYPE_GPU || type == GGML_BACKEND_DEVICE_TYPE_IGPU) return false;
+    }
+    return true;
 }
 
 /** A batch no larger than the context, and a micro-batch within it (shared by the sequences). */
@@ -173,8 +202,10 @@ FitOutcome FitToMemory(const std::string & path, llama_model_params & mparams, l
     }
     if (request.auto_context) {
         cparams.n_ctx = 0;
-    } else if (cparams.n_ctx == 0 && request.default_context > 0) {
-        const uint32_t trained = TrainedContext(path);
+    }
+    const GgufFacts facts = ReadGguf(path);
+    if (!request.auto_context && cparams.n_ctx == 0 && request.default_context > 0) {
+        const uint32_t trained = facts.trained;
         const uint32_t per_sequence =
             trained > 0 ? std::min(trained, request.default_context) : request.default_context;
         cparams.n_ctx = per_sequence * std::max<uint32_t>(cparams.n_seq_max, 1);
@@ -187,7 +218,7 @@ FitOutcome FitToMemory(const std::string & path, llama_model_params & mparams, l
         mparams = original_model;
         cparams = original_context;
         if (cparams.n_ctx == 0) {
-            const uint32_t trained = TrainedContext(path);
+            const uint32_t trained = facts.trained;
             cparams.n_ctx =
                 (trained > 0 ? std::min<uint32_t>(trained, 4096) : 4096) * std::max<uint32_t>(cparams.n_seq_max, 1);
             BatchesWithinContext(cparams);
@@ -216,6 +247,13 @@ FitOutcome FitToMemory(const std::string & path, llama_model_params & mparams, l
         }
         margins[i] = static_cast<size_t>(margin);
     }
+    // Without devices, common/fit weighs everything against this machine's memory, the weights too.
+    // Mapped from the file, they are pages the system can drop and read again: they need no memory
+    // of their own, so their bytes come off the host's margin (common/fit reads margins as signed
+    // 64-bit numbers: one below zero grants that much more).
+    const bool mapped = mparams.load_mode != LLAMA_LOAD_MODE_NONE && llama_supports_mmap();
+    const uint64_t mapped_weights = mapped && HostOnly(mparams) ? facts.weights : 0;
+    margins[0] = static_cast<size_t>(static_cast<int64_t>(margins[0]) - static_cast<int64_t>(mapped_weights));
 
     buffers.split.assign(llama_max_devices(), 0.0f);
     if (mparams.tensor_split != nullptr) {
@@ -241,17 +279,19 @@ FitOutcome FitToMemory(const std::string & path, llama_model_params & mparams, l
         return FitOutcome{};
     }
     if (status == COMMON_PARAMS_FIT_STATUS_ERROR) return unjudged();
-    // What the last plan tried (the context the fit shrank to, if it did), and what is missing.
-    MemoryBreakdown attempt;
-    std::string error;
+    // What the fit tried last (the context it shrank to, if it did), and what is missing.
+    margins[0] = static_cast<size_t>(static_cast<int64_t>(margins[0]) + static_cast<int64_t>(mapped_weights));
     llama_model_params shown = mparams;
     shown.tensor_buft_overrides = nullptr;
     if (shown.n_gpu_layers == default_params.n_gpu_layers) shown.n_gpu_layers = INT32_MAX;
     if (cparams.n_ctx == 0) cparams.n_ctx = original_context.n_ctx;
+    MemoryBreakdown attempt;
+    std::string error;
     if (!MeasureLocked(path, shown, cparams, attempt, error)) {
         return FitOutcome{ false, ErrorCode::InsufficientMemory, "the model does not fit in memory: " + error };
     }
-    return FitOutcome{ false, ErrorCode::InsufficientMemory, Shortfall(attempt, margins, shown, cparams) };
+    return FitOutcome{ false, ErrorCode::InsufficientMemory,
+                       Shortfall(attempt, margins, shown, cparams, mapped_weights > 0) };
 }
 
 MemoryBreakdown ContextMemory(const llama_context * ctx) {

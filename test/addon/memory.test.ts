@@ -146,11 +146,14 @@ describe("contextSize 'auto' within this machine's memory", () => {
   let limit = 0;
   let margin = 0;
 
+  // llama-fit-params weighs the weights too: so does a load that does not map them.
+  const unmapped = { useMmap: false } as const;
+
   beforeAll(async () => {
     // A limit halfway between what 4096 and 32768 tokens need, whole MiB below the total as
     // llama-fit-params's --fit-target takes it.
-    const small = await estimateMemory(longContext, { contextSize: 4096 });
-    const large = await estimateMemory(longContext, { contextSize: 32768 });
+    const small = await estimateMemory(longContext, { contextSize: 4096, ...unmapped });
+    const large = await estimateMemory(longContext, { contextSize: 32768, ...unmapped });
     total = small.host.total;
     const halfway = used(small.host) + (used(large.host) - used(small.host)) / 2;
     margin = Math.ceil((total - halfway) / MiB);
@@ -164,9 +167,10 @@ describe("contextSize 'auto' within this machine's memory", () => {
     );
     expect(oracle.contextSize).toBeGreaterThan(4096);
     expect(oracle.contextSize).toBeLessThan(32768);
-    const estimate = await estimateMemory(longContext, { contextSize: 'auto', memoryLimit: limit });
+    const options = { contextSize: 'auto', memoryLimit: limit, ...unmapped } as const;
+    const estimate = await estimateMemory(longContext, options);
     expect(estimate).toMatchObject({ fits: true, contextSize: oracle.contextSize });
-    await using model = await LlamaModel.load(longContext, { contextSize: 'auto', memoryLimit: limit, threads: 2 });
+    await using model = await LlamaModel.load(longContext, { ...options, threads: 2 });
     expect(model.contextSize).toBe(oracle.contextSize);
     expect(used(model.info.memory!.host)).toBeLessThanOrEqual(limit);
     // memoryReserve is llama.cpp's --fit-target itself.
@@ -174,6 +178,7 @@ describe("contextSize 'auto' within this machine's memory", () => {
       contextSize: 'auto',
       memoryReserve: margin * MiB,
       threads: 2,
+      ...unmapped,
     });
     expect(reserved.contextSize).toBe(oracle.contextSize);
     // Without a limit the whole training context fits.
@@ -183,7 +188,9 @@ describe("contextSize 'auto' within this machine's memory", () => {
 
   test('a context that cannot fit is INSUFFICIENT_MEMORY before anything is allocated', async () => {
     const before = addon().stats();
-    const error = await LlamaModel.load(longContext, { contextSize: 32768, memoryLimit: limit }).catch((e) => e);
+    const error = await LlamaModel.load(longContext, { contextSize: 32768, memoryLimit: limit, ...unmapped }).catch(
+      (e) => e,
+    );
     expect(error).toBeInstanceOf(LlamaError);
     expect(error.code).toBe('INSUFFICIENT_MEMORY');
     expect(error.message).toMatch(
@@ -196,7 +203,7 @@ describe("contextSize 'auto' within this machine's memory", () => {
     expect(after.contexts.made).toBe(before.contexts.made);
     expect(after.models.made - after.models.freed).toBe(before.models.made - before.models.freed);
     // estimateMemory says the same, without throwing.
-    const estimate = await estimateMemory(longContext, { contextSize: 32768, memoryLimit: limit });
+    const estimate = await estimateMemory(longContext, { contextSize: 32768, memoryLimit: limit, ...unmapped });
     expect(estimate).toMatchObject({ fits: false, reason: error.message, contextSize: 32768 });
     // Not even the smallest automatic context: the same code, at 4096 tokens.
     const tiny = await LlamaModel.load(longContext, { contextSize: 'auto', memoryLimit: 1 * MiB }).catch((e) => e);
@@ -206,6 +213,33 @@ describe("contextSize 'auto' within this machine's memory", () => {
     // The process is healthy: the same model loads within the limit.
     await using model = await LlamaModel.load(longContext, { contextSize: 4096, memoryLimit: limit, threads: 2 });
     expect((await model.generate('Hello', { maxTokens: 4, temperature: 0 })).tokens).toHaveLength(4);
+  });
+
+  test('weights mapped from the file (useMmap, the default) need no memory of their own', async () => {
+    const full = await estimateMemory(longContext, { contextSize: 32768 });
+    const buffers = full.host.context + full.host.compute;
+    // Room for the context and compute buffers, not for the weights as well.
+    const memoryLimit = buffers + full.host.model / 2;
+    const mapped = await estimateMemory(longContext, { contextSize: 'auto', memoryLimit });
+    expect(mapped).toMatchObject({ fits: true, contextSize: 32768 });
+    await using model = await LlamaModel.load(longContext, { contextSize: 'auto', memoryLimit, threads: 2 });
+    expect(model.contextSize).toBe(32768);
+    const { host } = model.info.memory!;
+    expect(host.context + host.compute).toBeLessThanOrEqual(memoryLimit);
+    expect(used(host)).toBeGreaterThan(memoryLimit);
+    // Read into memory instead, they count: a smaller context.
+    const read = await estimateMemory(longContext, { contextSize: 'auto', memoryLimit, useMmap: false });
+    expect(read.fits).toBe(true);
+    expect(read.contextSize).toBeLessThan(32768);
+    // What does not fit says so.
+    const error = await LlamaModel.load(longContext, { contextSize: 32768, memoryLimit: buffers / 2 }).catch((e) => e);
+    expect(error.code).toBe('INSUFFICIENT_MEMORY');
+    expect(error.message).toMatch(
+      new RegExp(
+        `^the model does not fit in this machine's memory with a context of 32768 tokens: it needs ${SIZE} ` +
+          `\\(context ${SIZE}, compute ${SIZE}; its weights, ${SIZE}, are mapped from the file\\) and may use ${SIZE}$`,
+      ),
+    );
   });
 });
 
