@@ -19,6 +19,7 @@ import { GgufValueType, readGgufHeader, type GgufValue } from './gguf/index.js';
 import type { ChatSession, ChatSessionOptions } from './ChatSession.js';
 import { LlamaModel, type ChatChunk, type LoadOptions } from './LlamaModel.js';
 import { setLogLevel } from './logging.js';
+import { estimateMemory, type DeviceMemory, type EstimateMemoryOptions } from './memory.js';
 import { startRpcServer } from './rpc.js';
 import { LocalProvider, type LocalProviderOptions } from './provider/LocalProvider.js';
 import type { CandidateProfile, CoverLetterLength, CoverLetterTone, JobPosting } from './provider/schemas.js';
@@ -660,6 +661,46 @@ export function program(): Command {
       }
       if (globals().json) print({ path }, globals());
       else process.stdout.write(`${path}\n`);
+    });
+
+  cli
+    .command('memory')
+    .description(
+      'what the model would take on each device and in memory with these options (-c, --gpu-layers, --rpc), ' +
+        'without loading its weights',
+    )
+    .argument('[model]', 'GGUF file (default: --model, $LLAMA_NAPI_MODEL)')
+    .option(
+      '--limit <MiB>',
+      "MiB the model may use on each device (without one: of this machine's memory)",
+      integer('limit'),
+    )
+    .action(async (model: string | undefined, local: { limit?: number }) => {
+      const options = globals();
+      const path = model ?? modelPath(options);
+      const request: EstimateMemoryOptions = {};
+      if (options.contextSize !== undefined) request.contextSize = options.contextSize;
+      if (options.gpuLayers !== undefined) request.gpuLayers = options.gpuLayers;
+      if (options.rpc !== undefined) request.rpcServers = options.rpc.split(',');
+      if (local.limit !== undefined) request.memoryLimit = local.limit * 2 ** 20;
+      const plan = await estimateMemory(path, request);
+      if (options.json) {
+        print(plan, options);
+      } else {
+        const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+        const line = (label: string, memory: DeviceMemory) =>
+          `${label}: ${mib(memory.model + memory.context + memory.compute)} (model ${mib(memory.model)}, ` +
+          `context ${mib(memory.context)}, compute ${mib(memory.compute)}) of ${mib(memory.free)} free`;
+        const lines = [
+          `${basename(path)}: ${plan.gpuLayers.offloaded}/${plan.gpuLayers.total} layers offloaded, ` +
+            `a context of ${plan.contextSize} tokens`,
+          ...plan.devices.map((device) => line(`${device.name} (${device.description})`, device)),
+          line('host', plan.host),
+          plan.fits ? 'fits' : `does not fit: ${plan.reason}`,
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+      }
+      if (!plan.fits) process.exitCode = EXIT.model;
     });
 
   cli
