@@ -79,14 +79,20 @@ export interface NativeFitOptions {
   draftModel?: string;
 }
 
-/** Bytes one device (or the host) holds for a model; see native/core/MemoryFit.h. */
+/** Bytes one device (or the host) holds for a model (native/core/MemoryFit.h). */
 export interface NativeDeviceMemory {
+  /** ggml's device name ("CUDA0", "RPC0"); "CPU" for the host. */
   name: string;
+  /** The device's own description (an RPC device's: its server, "host:port"). */
   description: string;
+  /** Free memory when measured (the host's: as the CPU backend reports it). */
   free: number;
   total: number;
+  /** The weights placed there. */
   model: number;
+  /** The KV cache and recurrent state. */
   context: number;
+  /** The compute buffers. */
   compute: number;
 }
 

@@ -2,7 +2,7 @@
 // llama.cpp makes of them (gpuLayers and contextSize 'auto'), and estimateMemory().
 import { resolve } from 'node:path';
 
-import { addon, type NativeLoadModelOptions, type NativeMemoryBreakdown } from './binding.js';
+import { addon, type NativeDeviceMemory, type NativeLoadModelOptions, type NativeMemoryBreakdown } from './binding.js';
 import { LlamaError, invalidOption, native } from './errors.js';
 import { checkModelFile } from './gguf/check-file.js';
 import { isRemoteSource } from './hub.js';
@@ -12,23 +12,10 @@ import { defaultThreads } from './threads.js';
 
 /** Bytes a device (or the host) holds for a model: its weights, its context (the KV cache and
  *  recurrent state) and its compute buffers, with the device's memory when measured. */
-export interface DeviceMemory {
-  /** ggml's device name ("CUDA0", "RPC0[host:port]"); "CPU" for the host. */
-  name: string;
-  description: string;
-  /** Free memory when measured. */
-  free: number;
-  total: number;
-  model: number;
-  context: number;
-  compute: number;
-}
+export type DeviceMemory = NativeDeviceMemory;
 
 /** Memory per device (the devices the model uses, in llama.cpp's order) and on the host. */
-export interface MemoryBreakdown {
-  devices: DeviceMemory[];
-  host: DeviceMemory;
-}
+export type MemoryBreakdown = NativeMemoryBreakdown;
 
 /** What {@link estimateMemory} projects a load would take. */
 export interface MemoryEstimate extends MemoryBreakdown {

@@ -2,7 +2,6 @@
 // model and its context, after the fit a load would make (core/MemoryFit.h).
 #include "core/MemoryFit.h"
 #include "js/Memory.h"
-#include "runtime/Backends.h"
 #include "workers/ModelPlacement.h"
 #include "workers/PromiseWorker.h"
 #include "workers/Workers.h"
@@ -18,11 +17,6 @@ class EstimateMemoryWorker : public PromiseWorker {
 
    protected:
     void Run() override {
-        const std::string problem = BackendProblem();
-        if (!problem.empty()) {
-            Fail(ErrorCode::ModelLoadFailed, problem);
-            return;
-        }
         NativeFailure failure;
         if (!PlaceModel(request_, placement_, failure)) {
             Fail(failure.code, failure.message);

@@ -40,11 +40,6 @@ class LoadModelWorker : public PromiseWorker {
 
    protected:
     void Run() override {
-        const std::string problem = BackendProblem();
-        if (!problem.empty()) {
-            Fail(ErrorCode::ModelLoadFailed, problem);
-            return;
-        }
         if (abort_->load()) {
             Fail(ErrorCode::Aborted, "model load aborted");
             return;

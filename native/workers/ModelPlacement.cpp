@@ -3,12 +3,18 @@
 
 #include <algorithm>
 
+#include "runtime/Backends.h"
 #include "runtime/Log.h"
 #include "runtime/Rpc.h"
 
 namespace llama_napi {
 
 bool PlaceModel(const LoadModelRequest & request, ModelPlacement & placement, NativeFailure & failure) {
+    const std::string problem = BackendProblem();
+    if (!problem.empty()) {
+        failure = NativeFailure{ ErrorCode::ModelLoadFailed, problem };
+        return false;
+    }
     llama_model_params & params = placement.params;
     params.n_gpu_layers = request.gpu_layers;
     params.load_mode = request.use_mmap ? LLAMA_LOAD_MODE_AUTO : LLAMA_LOAD_MODE_NONE;

@@ -28,8 +28,9 @@ struct ModelPlacement {
     ModelPlacement & operator=(const ModelPlacement &) = delete;
 };
 
-/** Fills `placement` for `request` (not its progress callback). False, with `failure`, when an RPC
- *  server cannot be reached or tensorSplit names more devices than there are. */
+/** Fills `placement` for `request` (not its progress callback). False, with `failure`, when the
+ *  backends could not start, an RPC server cannot be reached or tensorSplit names more devices
+ *  than there are. */
 bool PlaceModel(const LoadModelRequest & request, ModelPlacement & placement, NativeFailure & failure);
 
 /** Layers llama.cpp offloads for `n_gpu_layers` of a model of `n_layer` layers (the output layer
