@@ -6,6 +6,7 @@ import {
   addon,
   type NativeAbortToken,
   type NativeContext,
+  type NativeContextInfo,
   type NativeGenerateRequest,
   type NativeModel,
   type NativeModelInfo,
@@ -13,7 +14,7 @@ import {
   type StopReason,
 } from './binding.js';
 import { ChatSession, type ChatSessionOptions, type SessionHost } from './ChatSession.js';
-import { LlamaError, invalidOption, native } from './errors.js';
+import { LlamaError, fromNative, invalidOption, native } from './errors.js';
 import { downloadModel, type DownloadProgress } from './download.js';
 import { checkModelFile } from './gguf/check-file.js';
 import { checkMessages, formatChat, type ChatMessage } from './generation/chat.js';
@@ -332,6 +333,7 @@ export class LlamaModel {
     model: NativeModel,
     context: NativeContext | null,
     contextSize: number,
+    memory: MemoryBreakdown | null,
     specialText: { bos: string; eos: string },
     threads: number,
   ) {
@@ -346,7 +348,7 @@ export class LlamaModel {
       ...info,
       ...(chatTemplate === null ? {} : { chatTemplate }),
       lora: Object.freeze([]),
-      memory: context === null ? null : memoryBreakdown(context.info().memory),
+      memory,
     });
   }
 
@@ -450,7 +452,7 @@ export class LlamaModel {
     const text = (id: number | null) =>
       id === null ? '' : Buffer.from(pieces[ids.indexOf(id)] ?? []).toString('utf8');
     const specialText = { bos: text(bos), eos: text(eos) };
-    if (vocabOnly) return new LlamaModel(resolved, model, null, 0, specialText, threads);
+    if (vocabOnly) return new LlamaModel(resolved, model, null, 0, null, specialText, threads);
 
     // The memory plan chose the context size (or kept the one asked for).
     const total = model.info().plannedContextSize;
@@ -494,7 +496,22 @@ export class LlamaModel {
         context.dispose();
         throw aborted('loading the model');
       }
-      const loaded = new LlamaModel(resolved, model, context, context.info().sequenceSize, specialText, threads);
+      // A synchronous call: its error (RPC_FAILED, a server lost meanwhile) re-created here too.
+      let contextInfo: NativeContextInfo;
+      try {
+        contextInfo = context.info();
+      } catch (error) {
+        throw fromNative(error);
+      }
+      const loaded = new LlamaModel(
+        resolved,
+        model,
+        context,
+        contextInfo.sequenceSize,
+        memoryBreakdown(contextInfo.memory),
+        specialText,
+        threads,
+      );
       if (lora.length > 0) {
         try {
           await loaded.setLora(lora);

@@ -69,7 +69,13 @@ class CreateContextWorker : public PromiseWorker {
         if (speculative_.Enabled()) {
             MakeDrafter();
         }
+        if (Failed()) return;
+        // Asks each device for its memory: an RPC server's over the network, so a server lost
+        // since the context was made shows here.
         memory_ = ContextMemory(ctx_);
+        if (model_->RpcLost()) {
+            Fail(ErrorCode::RpcFailed, model_->RpcLostMessage());
+        }
     }
 
     /** The draft model's context (as large as the target's, as many sequences) and llama.cpp's

@@ -356,7 +356,9 @@ describe('plans and the logger', () => {
     try {
       await using model = await LlamaModel.load(testModelPath('spmF32'), { contextSize: 512, threads: 1 });
       const reference = await estimateMemory(wideLayers, { contextSize: 1024 });
-      const generations = Array.from({ length: 4 }, () => model.generate('Hello there', { maxTokens: 24 }));
+      const generations = Array.from({ length: 4 }, () =>
+        model.generate('Hello there', { maxTokens: 24, ignoreEos: true }),
+      );
       const plans = Array.from({ length: 12 }, (_, i) =>
         estimateMemory(i % 2 === 0 ? wideLayers : longContext, { contextSize: 1024 }),
       );
