@@ -10,6 +10,7 @@
 #include "../src/llama-ext.h"  // llama_get_memory_breakdown, as llama.cpp's own tools include it
 #include "fit.h"               // llama.cpp common's memory fitting
 #include "gguf.h"
+#include "runtime/Backends.h"
 #include "runtime/Log.h"
 
 namespace llama_napi {
@@ -163,17 +164,6 @@ GgufFacts ReadGguf(const std::string & path) {
     return facts;
 }
 
-/** Whether the model would have no device to offload to: no device named, and none ggml has that
- *  llama.cpp puts layers on (GPUs, integrated GPUs, RPC servers). */
-bool HostOnly(const llama_model_params & mparams) {
-    if (mparams.devices != nullptr) return mparams.devices[0] == nullptr;
-    for (size_t i = 0; i < ggml_backend_dev_count(); ++i) {
-        const enum ggml_backend_dev_type type = ggml_backend_dev_type(ggml_backend_dev_get(i));
-        if (type == GGML_BACKEND_DEVICE_TYPE_GPU || type == GGML_BACKEND_DEVICE_TYPE_IGPU) return false;
-    }
-    return true;
-}
-
 /** A batch no larger than the context, and a micro-batch within it (shared by the sequences). */
 void BatchesWithinContext(llama_context_params & cparams) {
     cparams.n_batch = std::min(cparams.n_batch, cparams.n_ctx);
@@ -252,7 +242,9 @@ FitOutcome FitToMemory(const std::string & path, llama_model_params & mparams, l
     // of their own, so their bytes come off the host's margin (common/fit reads margins as signed
     // 64-bit numbers: one below zero grants that much more).
     const bool mapped = mparams.load_mode != LLAMA_LOAD_MODE_NONE && llama_supports_mmap();
-    const uint64_t mapped_weights = mapped && HostOnly(mparams) ? facts.weights : 0;
+    // No device named (the RPC case names its list), and none ggml has that llama.cpp puts layers on.
+    const bool host_only = mparams.devices != nullptr ? mparams.devices[0] == nullptr : !HasOffloadDevice();
+    const uint64_t mapped_weights = mapped && host_only ? facts.weights : 0;
     margins[0] = static_cast<size_t>(static_cast<int64_t>(margins[0]) - static_cast<int64_t>(mapped_weights));
 
     buffers.split.assign(llama_max_devices(), 0.0f);
